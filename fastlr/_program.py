@@ -1,0 +1,163 @@
+"""Compiled form of a schedule: the flat program that the C++ core and numba interpret.
+
+See ``docs/engine.md``. A schedule compiles once (lazily) into a :class:`Program`; the facade asks the
+program for the strides of its operands against an output shape and hands both to a backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+INSTRUCTION_WIDTH = 16
+FIELD_OPERANDS = 8
+MAX_OPERANDS = INSTRUCTION_WIDTH - FIELD_OPERANDS
+
+# family opcodes (docs/engine.md, section 1)
+CONSTANT = 1
+LINEAR = 2
+STEP_DECAY = 3
+MULTI_STEP = 4
+EXPONENTIAL = 5
+INVERSE_TIME = 6
+POLYNOMIAL = 7
+COSINE = 8
+COSINE_RESTARTS = 9
+WARMUP_COSINE = 10
+WARMUP_STABLE_DECAY = 11
+ONE_CYCLE = 12
+CYCLIC = 13
+INVERSE_SQRT = 14
+TANH = 15
+PIECEWISE_CONSTANT = 16
+PIECEWISE_LINEAR = 17
+# combinators
+SHIFT = 32
+SELECT = 33
+MUL = 34
+SCALE = 35
+RAMP = 36
+ZERO = 37
+
+
+class ProgramBuilder:
+    """Collects instructions, operands and tables while a schedule tree emits itself."""
+
+    def __init__(self) -> None:
+        self._code: list[list[int]] = []
+        self._operands: list[np.ndarray] = []
+        self._tables: list[float] = []
+        self._n_registers = 1  # register 0 holds the steps
+
+    def operand(self, value) -> int:
+        """Register a broadcastable numeric parameter; returns its operand index."""
+        self._operands.append(np.ascontiguousarray(value, dtype=np.float64))
+        return len(self._operands) - 1
+
+    def table(self, values) -> tuple[int, int]:
+        offset = len(self._tables)
+        self._tables.extend(float(v) for v in values)
+        return offset, len(self._tables) - offset
+
+    def emit(self, opcode: int, *, src: int = 0, src2: int = 0, src3: int = 0, mode: int = 0,
+             table: tuple[int, int] = (0, 0), operands: tuple[int, ...] = ()) -> int:
+        """Append one instruction writing a fresh register; returns that register."""
+        if len(operands) > MAX_OPERANDS:
+            raise AssertionError("too many operands for one instruction")
+        dst = self._n_registers
+        self._n_registers += 1
+        row = [opcode, dst, src, src2, src3, mode, table[0], table[1]]
+        row += list(operands) + [-1] * (MAX_OPERANDS - len(operands))
+        self._code.append(row)
+        return dst
+
+    def build(self, result_register: int) -> Program:
+        sizes = [op.size for op in self._operands]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if sizes else \
+            np.zeros(0, dtype=np.int64)
+        data = np.concatenate([op.ravel() for op in self._operands]) if sizes else np.zeros(0)
+        code = np.array(self._code, dtype=np.int64).reshape(-1, INSTRUCTION_WIDTH)
+        for array in (code, data, offsets):
+            array.flags.writeable = False
+        tables = np.array(self._tables, dtype=np.float64)
+        tables.flags.writeable = False
+        return Program(
+            code=code,
+            operand_data=data,
+            operand_offset=offsets,
+            operand_shape=tuple(op.shape for op in self._operands),
+            tables=tables,
+            n_registers=self._n_registers,
+            result_register=result_register,
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Program:
+    """A compiled schedule (docs/engine.md, section 1)."""
+
+    code: np.ndarray
+    operand_data: np.ndarray
+    operand_offset: np.ndarray
+    operand_shape: tuple
+    tables: np.ndarray
+    n_registers: int
+    result_register: int
+    _stride_cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def has_array_operands(self) -> bool:
+        return any(shape != () for shape in self.operand_shape)
+
+    def operand_strides(self, shape: tuple[int, ...]) -> np.ndarray:
+        """Element strides ``(n_operands, len(shape))`` of every operand broadcast to ``shape``."""
+        cached = self._stride_cache.get(shape)
+        if cached is not None:
+            return cached
+        strides = np.zeros((len(self.operand_shape), len(shape)), dtype=np.int64)
+        for k, op_shape in enumerate(self.operand_shape):
+            strides[k] = broadcast_strides(op_shape, _c_strides(op_shape), shape)
+        strides.flags.writeable = False
+        if len(self._stride_cache) < 16:
+            self._stride_cache[shape] = strides
+        return strides
+
+
+def _c_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    strides, step = [], 1
+    for extent in reversed(shape):
+        strides.append(step)
+        step *= extent
+    return tuple(reversed(strides))
+
+
+def broadcast_strides(shape, strides, target) -> list[int]:
+    """Element strides of an array of ``shape``/``strides`` broadcast to ``target`` (0 where broadcast)."""
+    lead = len(target) - len(shape)
+    result = [0] * len(target)
+    for d, (extent, stride) in enumerate(zip(shape, strides)):
+        result[lead + d] = 0 if extent == 1 else stride
+    return result
+
+
+def coalesce(shape: tuple[int, ...], stride_rows: np.ndarray) -> tuple[tuple[int, ...], np.ndarray]:
+    """Merge adjacent dimensions that every operand walks contiguously, and drop unit dimensions.
+
+    ``stride_rows`` is ``(n_operands, ndim)``. Returns the shorter shape (at least 1-D) and strides.
+    A C-contiguous output is always mergeable, so only the operands decide.
+    """
+    dims = [d for d, extent in enumerate(shape) if extent != 1]
+    if not dims:
+        return (1,), np.zeros((stride_rows.shape[0], 1), dtype=np.int64)
+    out_shape = [shape[dims[0]]]
+    out_strides = [stride_rows[:, dims[0]].copy()]
+    for d in dims[1:]:
+        inner = stride_rows[:, d]
+        if np.array_equal(out_strides[-1], inner * shape[d]):
+            out_shape[-1] *= shape[d]
+            out_strides[-1] = inner.copy()
+        else:
+            out_shape.append(shape[d])
+            out_strides.append(inner.copy())
+    return tuple(out_shape), np.stack(out_strides, axis=1).astype(np.int64)

@@ -1,0 +1,292 @@
+"""The numpy reference: the spec of every schedule, one readable formula per family.
+
+Every function takes the steps ``t`` (float64, finite, >= 0) and the parameters as float64 arrays or
+scalars that broadcast with ``t``, and returns a float64 array of the broadcast shape. The C++ core and
+the numba kernels follow these formulas operation for operation; the order of operations is part of
+the spec because it fixes the exact values at phase boundaries:
+
+* blends are written ``a * (1 - c) + b * c``, which is exactly ``a`` at ``c = 0`` and exactly ``b`` at
+  ``c = 1`` (``a + (b - a) * c`` is not);
+* a cosine factor is ``c = 0.5 * (1 + cos(pi * p))``; ``p = 0`` gives 1 and ``p = 1`` gives 0 exactly.
+
+Parameters have been validated by the schedule classes; nothing here checks them again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _errors  # noqa: F401  (keeps the import graph of the package explicit)
+
+__all__ = ["evaluate"]
+
+
+def _blend(a, b, c):
+    """``a`` at ``c = 0``, ``b`` at ``c = 1``, linear in between (exact at both ends)."""
+    return a * (1.0 - c) + b * c
+
+
+def _cos_factor(p):
+    """``(1 + cos(pi p)) / 2``: 1 at p = 0, 0 at p = 1."""
+    return 0.5 * (1.0 + np.cos(np.pi * p))
+
+
+def _safe_div(num, den):
+    """``num / den`` where ``den != 0``, 0 elsewhere; callers select away the zero-denominator lanes."""
+    den = np.asarray(den, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den != 0, num / np.where(den != 0, den, 1.0), 0.0)
+
+
+def _full(t, value):
+    return np.asarray(value, dtype=np.float64) * np.ones_like(t)
+
+
+# --------------------------------------------------------------------------------------------------
+# families
+
+
+def constant(t, lr):
+    """``lr``."""
+    return _full(t, lr)
+
+
+def linear(t, start_lr, end_lr, total_steps):
+    """``start -> end`` linearly on ``[0, T]``, ``end`` after: ``f = min(t, T) / T``."""
+    f = np.minimum(t, total_steps) / total_steps
+    return _blend(start_lr, end_lr, f)
+
+
+def step_decay(t, lr, gamma, step_size):
+    """``lr * gamma ** floor(t / step_size)``."""
+    return lr * gamma ** np.floor(t / step_size)
+
+
+def multi_step(t, lr, gamma, milestones):
+    """``lr * gamma ** (number of milestones <= t)``; the new value applies at ``t == milestone``."""
+    count = np.searchsorted(np.asarray(milestones, dtype=np.float64), t, side="right")
+    return lr * gamma ** count.astype(np.float64)
+
+
+def exponential(t, lr, gamma, step_size, min_lr, staircase):
+    """``max(lr * gamma ** e, min_lr)`` with ``e = t / step_size`` (floored if ``staircase``)."""
+    e = t / step_size
+    if staircase:
+        e = np.floor(e)
+    return np.maximum(lr * gamma**e, min_lr)
+
+
+def inverse_time(t, lr, decay_rate, decay_steps, staircase):
+    """``lr / (1 + decay_rate * e)`` with ``e = t / decay_steps`` (floored if ``staircase``)."""
+    e = t / decay_steps
+    if staircase:
+        e = np.floor(e)
+    return lr / (1.0 + decay_rate * e)
+
+
+def polynomial(t, start_lr, end_lr, total_steps, power):
+    """``q = (1 - min(t, T) / T) ** power``; ``start * q + end * (1 - q)``."""
+    f = np.minimum(t, total_steps) / total_steps
+    q = (1.0 - f) ** power
+    return _blend(end_lr, start_lr, q)
+
+
+def cosine(t, peak_lr, total_steps, min_lr):
+    """``c = (1 + cos(pi min(t, T) / T)) / 2``; ``peak * c + min * (1 - c)``."""
+    p = np.minimum(t, total_steps) / total_steps
+    return _blend(min_lr, peak_lr, _cos_factor(p))
+
+
+def _restart_start(i, cycle_steps, cycle_mult):
+    """Step at which cycle ``i`` starts: ``c * i`` if ``m == 1`` else ``c * (m**i - 1) / (m - 1)``."""
+    geometric = _safe_div(cycle_steps * (cycle_mult**i - 1.0), cycle_mult - 1.0)
+    return np.where(cycle_mult == 1.0, cycle_steps * i, geometric)
+
+
+def restart_cycle(t, cycle_steps, cycle_mult):
+    """Index of the cycle that contains ``t``: the number of cycle starts ``S_1, S_2, ... <= t``.
+
+    A ``floor(log(...))`` guess, then corrected by comparing with the exact starts, so a step that
+    starts a cycle always belongs to it (``floor(log(1000) / log(10))`` alone gives 2, not 3).
+    """
+    m = cycle_mult
+    with np.errstate(divide="ignore", invalid="ignore"):
+        geometric = np.floor(np.log1p(t * (m - 1.0) / cycle_steps) / np.log(np.where(m == 1.0, 2.0, m)))
+    i = np.where(m == 1.0, np.floor(t / cycle_steps), geometric)
+    i = np.maximum(i, 0.0)
+    while True:  # each pass moves every element at most one cycle; the guess is off by at most one
+        up = _restart_start(i + 1.0, cycle_steps, m) <= t
+        down = (_restart_start(i, cycle_steps, m) > t) & (i > 0)
+        if not (up.any() or down.any()):
+            return i
+        i = i + up - down
+
+
+def cosine_restarts(t, peak_lr, cycle_steps, min_lr, cycle_mult, cycle_decay, cycle_limit):
+    """SGDR: cycle ``i`` starts at ``S_i``, lasts ``cycle_steps * m**i`` and peaks at ``peak * decay**i``.
+
+    ``p = (t - S_i) / (cycle_steps * m**i)``, ``c = (1 + cos(pi p)) / 2``,
+    ``value = peak_i * c + min * (1 - c)``; from cycle ``cycle_limit`` on, ``min_lr``.
+    """
+    i = restart_cycle(t, cycle_steps, cycle_mult)
+    p = (t - _restart_start(i, cycle_steps, cycle_mult)) / (cycle_steps * cycle_mult**i)
+    cycle_peak = peak_lr * cycle_decay**i
+    value = _blend(min_lr, cycle_peak, _cos_factor(p))
+    return np.where(i >= cycle_limit, _full(t, min_lr), value)
+
+
+def warmup_cosine(t, peak_lr, total_steps, warmup_steps, min_lr, init_lr):
+    """Linear ``init -> peak`` on ``[0, W]``, cosine ``peak -> min`` on ``[W, T]``, ``min`` from ``T``.
+
+    ``t >= T`` gives ``min_lr`` first, so ``W == T`` ramps up and then holds ``min_lr``.
+    """
+    warm = _blend(init_lr, peak_lr, _safe_div(t, warmup_steps))
+    p = _safe_div(t - warmup_steps, total_steps - warmup_steps)
+    decay = _blend(min_lr, peak_lr, _cos_factor(p))
+    return np.where(t >= total_steps, _full(t, min_lr), np.where(t < warmup_steps, warm, decay))
+
+
+def _wsd_shape(p, decay_shape):
+    if decay_shape == "linear":
+        return 1.0 - p
+    if decay_shape == "cosine":
+        return _cos_factor(p)
+    if decay_shape == "1-sqrt":
+        return 1.0 - np.sqrt(p)
+    if decay_shape == "1-square":
+        return 1.0 - p * p
+    raise AssertionError(decay_shape)
+
+
+def warmup_stable_decay(t, peak_lr, total_steps, warmup_steps, decay_steps, min_lr, init_lr, decay_shape):
+    """Warmup ``init -> peak`` on ``[0, W]``, ``peak`` until ``T - D``, decay to ``min`` at ``T``.
+
+    ``p = (t - (T - D)) / D``, ``s = shape(p)``, ``value = peak * s + min * (1 - s)``.
+    """
+    warm = _blend(init_lr, peak_lr, _safe_div(t, warmup_steps))
+    decay_start = total_steps - decay_steps
+    s = _wsd_shape(np.clip(_safe_div(t - decay_start, decay_steps), 0.0, 1.0), decay_shape)
+    decay = _blend(min_lr, peak_lr, s)
+    value = np.where(t < warmup_steps, warm, np.where(t < decay_start, _full(t, peak_lr), decay))
+    return np.where(t >= total_steps, _full(t, min_lr), value)
+
+
+def one_cycle(t, max_lr, total_steps, pct_start, div_factor, final_div_factor, anneal, three_phase):
+    """PyTorch ``OneCycleLR``'s closed form on ``[0, T - 1]``; holds the final value from ``T - 1`` on.
+
+    ``initial = max / div``, ``final = initial / final_div``. Phase ends (steps):
+    two phases ``[pct T - 1, T - 1]`` (initial -> max -> final); three phases
+    ``[pct T - 1, 2 pct T - 2, T - 1]`` (initial -> max -> initial -> final). A step belongs to the first
+    phase whose end it does not pass; ``q = (t - start) / (end - start)`` (1 for an empty first phase),
+    ``c = (1 + cos(pi q)) / 2`` or ``1 - q``; ``value = from * c + to * (1 - c)``.
+    """
+    initial = max_lr / div_factor
+    final = initial / final_div_factor
+    first_end = pct_start * total_steps - 1.0
+    last_end = total_steps - 1.0
+    if three_phase:
+        ends = [first_end, 2.0 * pct_start * total_steps - 2.0, last_end]
+        lrs = [(initial, max_lr), (max_lr, initial), (initial, final)]
+    else:
+        ends = [first_end, last_end]
+        lrs = [(initial, max_lr), (max_lr, final)]
+    t_held = np.minimum(t, last_end)
+    value = np.zeros(np.broadcast_shapes(np.shape(t), np.shape(max_lr), np.shape(total_steps),
+                                         np.shape(pct_start), np.shape(div_factor),
+                                         np.shape(final_div_factor)))
+    chosen = np.zeros(value.shape, dtype=bool)
+    start = 0.0
+    for k, (end, (lr_from, lr_to)) in enumerate(zip(ends, lrs)):
+        last = k == len(ends) - 1
+        here = ~chosen & ((t_held <= end) | last)
+        q = np.clip(_safe_div(t_held - start, end - start), 0.0, 1.0)
+        q = np.where(np.asarray(end - start) <= 0, 1.0, q)
+        c = _cos_factor(q) if anneal == "cos" else 1.0 - q
+        value = np.where(here, _blend(lr_to, lr_from, c), value)
+        chosen = chosen | here
+        start = end
+    return np.where(t >= last_end, _full(t, final), value)
+
+
+def cyclic(t, base_lr, max_lr, step_size_up, step_size_down, gamma, mode):
+    """PyTorch ``CyclicLR``: ``cycle = floor(1 + t / total)``, ``x = 1 + t / total - cycle``;
+    ``scale = x / ratio`` if ``x <= ratio`` else ``(x - 1) / (ratio - 1)``;
+    ``value = base + (max - base) * scale * g`` with ``g = 1``, ``0.5 ** (cycle - 1)`` (never overflows:
+    it underflows to 0) or ``gamma ** t``.
+    """
+    total = step_size_up + step_size_down
+    ratio = step_size_up / total
+    cycle = np.floor(1.0 + t / total)
+    x = 1.0 + t / total - cycle
+    scale = np.where(x <= ratio, x / ratio, _safe_div(x - 1.0, ratio - 1.0))
+    if mode == "triangular":
+        g = 1.0
+    elif mode == "triangular2":
+        g = 0.5 ** (cycle - 1.0)
+    else:
+        g = gamma**t
+    return base_lr + (max_lr - base_lr) * scale * g
+
+
+def inverse_sqrt(t, peak_lr, warmup_steps, init_lr):
+    """Linear ``init -> peak`` on ``[0, W]``, then ``peak * sqrt(max(W, 1) / max(t, 1))``.
+
+    With ``W >= 1`` this is ``peak * sqrt(W / t)``; ``W < 1`` decays like ``W = 1``.
+    """
+    warm = _blend(init_lr, peak_lr, _safe_div(t, warmup_steps))
+    decay = peak_lr * np.sqrt(np.maximum(warmup_steps, 1.0) / np.maximum(t, 1.0))
+    return np.where(t < warmup_steps, warm, decay)
+
+
+def tanh(t, peak_lr, total_steps, min_lr, lower, upper):
+    """timm's ``TanhLRScheduler``: ``c = (1 - tanh(lower + (upper - lower) * (t / T))) / 2``,
+    ``peak * c + min * (1 - c)`` for ``t < T``; ``min_lr`` from ``T`` on.
+    """
+    c = 0.5 * (1.0 - np.tanh(lower + (upper - lower) * (t / total_steps)))
+    return np.where(t >= total_steps, _full(t, min_lr), _blend(min_lr, peak_lr, c))
+
+
+def piecewise_constant(t, boundaries, values):
+    """``values[i]`` for ``boundaries[i-1] <= t < boundaries[i]``."""
+    index = np.searchsorted(np.asarray(boundaries, dtype=np.float64), t, side="right")
+    return np.asarray(values, dtype=np.float64)[index]
+
+
+def piecewise_linear(t, boundaries, values):
+    """Linear interpolation through ``(boundaries[i], values[i])``; the end values outside."""
+    b = np.asarray(boundaries, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    index = np.searchsorted(b, t, side="right")
+    inner = np.clip(index, 1, max(len(b) - 1, 1))
+    left, right = b[inner - 1], b[np.minimum(inner, len(b) - 1)]
+    f = np.clip(_safe_div(t - left, right - left), 0.0, 1.0)
+    value = _blend(v[inner - 1], v[np.minimum(inner, len(v) - 1)], f)
+    return np.where(index == 0, v[0], np.where(index >= len(b), v[-1], value))
+
+
+# --------------------------------------------------------------------------------------------------
+# composites
+
+
+def join(t, parts, boundaries):
+    """Schedule ``i + 1`` takes over at ``boundaries[i]`` and sees the local step ``t - boundaries[i]``."""
+    value = parts[0](t)
+    for part, boundary in zip(parts[1:], boundaries):
+        local = np.maximum(t - boundary, 0.0)
+        value = np.where(t >= boundary, part(local), value)
+    return value
+
+
+def with_warmup(t, part, warmup_steps, init_lr):
+    """Linear ``init -> schedule(0)`` on ``[0, W]``, then ``schedule(t - W)``."""
+    ramp = _blend(init_lr, part(np.zeros_like(t)), _safe_div(t, warmup_steps))
+    return np.where(t < warmup_steps, ramp, part(np.maximum(t - warmup_steps, 0.0)))
+
+
+def evaluate(schedule, t) -> np.ndarray:
+    """Evaluate ``schedule`` at the float64 steps ``t`` (any shape); returns the broadcast float64 array."""
+    t = np.asarray(t, dtype=np.float64)
+    shape = np.broadcast_shapes(t.shape, schedule.param_shape)
+    with np.errstate(over="ignore", under="ignore"):
+        result = schedule._reference(t, evaluate)
+    return np.broadcast_to(np.asarray(result, dtype=np.float64), shape)
