@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _errors  # noqa: F401  (keeps the import graph of the package explicit)
-
 __all__ = ["evaluate"]
 
 
