@@ -18,7 +18,7 @@ _OUT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _bad_step(index, value) -> ValueError:
-    where = f"t{list(index)}" if index else "t"
+    where = f"t{[int(i) for i in index]}" if index else "t"
     return ValueError(f"steps must be finite and >= 0, got {where}={describe(value)}")
 
 

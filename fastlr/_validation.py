@@ -9,7 +9,7 @@ import numpy as np
 
 def describe(value) -> str:
     """A short, readable rendering of a bad value for an error message."""
-    if isinstance(value, np.ndarray) and value.ndim == 0:
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
         value = value.item()
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
@@ -47,7 +47,7 @@ def as_number_array(owner: str, name: str, value, *, allow_inf: bool = False):
     bad = np.isnan(array) if allow_inf else ~np.isfinite(array)
     if bad.any():
         index = np.unravel_index(int(np.argmax(bad)), array.shape)
-        where = f"{name}{list(index)}" if array.ndim else name
+        where = f"{name}{[int(i) for i in index]}" if array.ndim else name
         kind = "a number" if allow_inf else "finite"
         raise ValueError(f"{owner}: {name} must be {kind}, got {where}={describe(array[index])}")
     if array.ndim == 0:
@@ -124,7 +124,7 @@ def require(owner: str, ok, rule: str, values: dict[str, object]) -> None:
         if array.ndim:
             element = np.broadcast_to(array, shape)[index]
             position = tuple(i for i, extent in zip(index[len(shape) - array.ndim:], array.shape))
-            parts.append(f"{name}{list(position)}={describe(element)}")
+            parts.append(f"{name}{[int(i) for i in position]}={describe(element)}")
         else:
             parts.append(f"{name}={describe(array)}")
     raise ValueError(f"{owner}: {rule}, got {', '.join(parts)}")
