@@ -13,7 +13,7 @@ the C++ core (fastest), numba, and the numpy reference that is the spec.
 
 from __future__ import annotations
 
-from . import presets
+from . import groups, presets
 from ._backends import (
     BackendUnavailable,
     backends,
@@ -81,6 +81,7 @@ __all__ = [
     "from_dict",
     "get_backend",
     "get_num_threads",
+    "groups",
     "join",
     "presets",
     "set_backend",

@@ -37,8 +37,16 @@ def as_array(value, name: str) -> np.ndarray:
     """A zero-copy numpy view of an array-like (numpy, memoryview, CPU tensor via DLPack/__array__)."""
     if isinstance(value, np.ndarray):
         return value
+    for flag in ("is_neg", "is_conj"):  # torch's lazy views export their raw storage through DLPack
+        lazy = getattr(value, flag, None)
+        if callable(lazy) and lazy():
+            raise TypeError(f"{name} is a lazily negated/conjugated tensor view; call .resolve_neg() / "
+                            f".resolve_conj() first")
     if hasattr(value, "__dlpack__") and hasattr(value, "__dlpack_device__"):
-        device = value.__dlpack_device__()
+        try:
+            device = value.__dlpack_device__()
+        except (ValueError, TypeError, BufferError, RuntimeError) as error:
+            raise ValueError(f"{name} must be a CPU array, got {type(value).__name__} ({error})") from None
         if int(device[0]) != 1:  # kDLCPU
             raise ValueError(f"{name} must be on the CPU, got a tensor on device {describe(device)}; "
                              f"copy it to the host first (or precompute a curve table and move it "
@@ -49,7 +57,9 @@ def as_array(value, name: str) -> np.ndarray:
             if not hasattr(value, "__array__"):
                 raise TypeError(f"{name}: cannot view {type(value).__name__} as an array ({error})") from None
     try:
-        return np.asarray(value)
+        # copy=False: an object whose __array__ can only give a copy is refused rather than written
+        # into a temporary that the caller never sees
+        return np.asarray(value) if name == "t" else np.asarray(value, copy=False)
     except Exception as error:
         raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__} ({error})") from None
 
@@ -104,7 +114,8 @@ def _result_dtype(out, dtype) -> np.dtype:
 
 
 def _check_out(out, shape, steps) -> np.ndarray:
-    if isinstance(out, (list, tuple)) or not (isinstance(out, np.ndarray) or hasattr(out, "__dlpack__")
+    if isinstance(out, (list, tuple)) or not (isinstance(out, (np.ndarray, memoryview))
+                                              or hasattr(out, "__dlpack__")
                                               or hasattr(out, "__array_interface__")):
         raise TypeError(f"out must be an array (a numpy array or a CPU tensor), got {type(out).__name__}")
     array = as_array(out, "out")

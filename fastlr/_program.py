@@ -52,7 +52,8 @@ class ProgramBuilder:
 
     def operand(self, value) -> int:
         """Register a broadcastable numeric parameter; returns its operand index."""
-        self._operands.append(np.ascontiguousarray(value, dtype=np.float64))
+        # np.array(copy=True) keeps 0-d values 0-d (ascontiguousarray would make them 1-D)
+        self._operands.append(np.array(value, dtype=np.float64, order="C", copy=True))
         return len(self._operands) - 1
 
     def table(self, values) -> tuple[int, int]:

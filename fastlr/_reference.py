@@ -170,13 +170,15 @@ def warmup_stable_decay(t, peak_lr, total_steps, warmup_steps, decay_steps, min_
 
 
 def one_cycle(t, max_lr, total_steps, pct_start, div_factor, final_div_factor, anneal, three_phase):
-    """PyTorch ``OneCycleLR``'s closed form on ``[0, T - 1]``; holds the final value from ``T - 1`` on.
+    """PyTorch ``OneCycleLR``'s closed form on ``[0, T - 1]``; holds its value at ``T - 1`` after.
 
     ``initial = max / div``, ``final = initial / final_div``. Phase ends (steps):
     two phases ``[pct T - 1, T - 1]`` (initial -> max -> final); three phases
     ``[pct T - 1, 2 pct T - 2, T - 1]`` (initial -> max -> initial -> final). A step belongs to the first
     phase whose end it does not pass; ``q = (t - start) / (end - start)`` (1 for an empty first phase),
-    ``c = (1 + cos(pi q)) / 2`` or ``1 - q``; ``value = from * c + to * (1 - c)``.
+    ``c = (1 + cos(pi q)) / 2`` or ``1 - q``; ``value = from * c + to * (1 - c)``. Steps past ``T - 1``
+    are evaluated at ``T - 1``: ``final`` (exactly, q = 1), or ``max_lr`` when ``pct_start = 1`` leaves the
+    annealing phase empty.
     """
     initial = max_lr / div_factor
     final = initial / final_div_factor
@@ -203,7 +205,7 @@ def one_cycle(t, max_lr, total_steps, pct_start, div_factor, final_div_factor, a
         value = np.where(here, _blend(lr_to, lr_from, c), value)
         chosen = chosen | here
         start = end
-    return np.where(t >= last_end, _full(t, final), value)
+    return value
 
 
 def cyclic(t, base_lr, max_lr, step_size_up, step_size_down, gamma, mode):

@@ -67,6 +67,8 @@ class Schedule:
     """Base class of every schedule. Subclasses define ``_fields`` and the validation."""
 
     _fields: ClassVar[tuple[str, ...]] = ()
+    # numpy must defer to __rmul__: ``array * schedule`` is one Scaled schedule, not an object array
+    __array_ufunc__ = None
     _values: dict[str, Any]
     param_shape: tuple[int, ...]
 
@@ -621,7 +623,7 @@ class OneCycle(Family):
     ``pct_start*T - 1`` (initial -> max) and ``T - 1`` (max -> final); ``three_phase`` adds a return to
     ``initial`` ending at ``2*pct_start*T - 2`` before annealing to ``final``. ``anneal`` is ``"cos"``
     (``(1 + cos(pi q))/2`` blend) or ``"linear"``. torch extrapolates at t = T and raises after; this
-    schedule holds ``final`` from ``T - 1`` on.
+    schedule holds its value at ``T - 1`` (``final``; ``max_lr`` if ``pct_start = 1``) from there on.
     """
 
     _fields = ("max_lr", "total_steps", "pct_start", "div_factor", "final_div_factor", "anneal",

@@ -1,0 +1,52 @@
+// fastlr core configuration: block size, the per-ISA namespace, small branch-free helpers.
+//
+// The kernels (math.hpp, families/*.hpp, interpreter.hpp) are compiled twice, once for baseline
+// x86-64 and once with -mavx2, each time inside a different inline namespace chosen by
+// FASTLR_ARCH_NS, so the two copies never collide at link time (no ODR violation).
+//
+// Floating point policy (deliberate): every TU is compiled with -ffp-contract=off and without
+// -ffast-math, and the kernels never call fma(). The reference (numpy) rounds every + and *
+// separately; fusing would move results by up to an ulp and break the exact boundary values that the
+// spec pins down (blends a*(1-c)+b*c). The AVX2 path therefore uses 4-wide vectors but no FMA.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#ifndef FASTLR_ARCH_NS
+#define FASTLR_ARCH_NS baseline
+#endif
+
+#if defined(__GNUC__)
+#define FASTLR_INLINE inline __attribute__((always_inline))
+#else
+#define FASTLR_INLINE inline
+#endif
+
+namespace fastlr {
+
+// Elements per block: registers are per-thread buffers of this many float64 (2 KiB each).
+constexpr int64_t kBlock = 256;
+
+namespace FASTLR_ARCH_NS {
+
+FASTLR_INLINE double sel(bool c, double a, double b) { return c ? a : b; }
+FASTLR_INLINE double dmin(double a, double b) { return a < b ? a : b; }   // np.minimum for non-NaN
+FASTLR_INLINE double dmax(double a, double b) { return a > b ? a : b; }   // np.maximum for non-NaN
+FASTLR_INLINE double clip01(double x) { return dmin(dmax(x, 0.0), 1.0); }
+
+// a at c = 0, b at c = 1 (the reference's _blend; exact at both ends).
+FASTLR_INLINE double blend(double a, double b, double c) { return a * (1.0 - c) + b * c; }
+
+// num / den where den != 0, else 0 (the reference's _safe_div).
+FASTLR_INLINE double safe_div(double num, double den) {
+    const bool nz = den != 0.0;
+    const double q = num / (nz ? den : 1.0);
+    return nz ? q : 0.0;
+}
+
+FASTLR_INLINE uint64_t as_u64(double x) { uint64_t u; std::memcpy(&u, &x, 8); return u; }
+FASTLR_INLINE double as_f64(uint64_t u) { double x; std::memcpy(&x, &u, 8); return x; }
+
+}  // namespace FASTLR_ARCH_NS
+}  // namespace fastlr

@@ -1,0 +1,26 @@
+// MultiStep: lr * gamma ** (number of milestones <= t); the new value applies at t == milestone.
+#pragma once
+
+#include "../math.hpp"
+#include "table_search.hpp"
+
+namespace fastlr {
+namespace FASTLR_ARCH_NS {
+
+// gamma ** count uses std::pow (correctly rounded in glibc, as numpy's power): a table of the k + 1
+// possible powers per block when gamma is constant over the block, else one pow per element.
+inline void multi_step_block(const double* t, const double* lr, const double* gamma, bool gamma_const,
+                             const double* milestones, int64_t k, double* cnt, double* pw,
+                             double* dst, int64_t n) {
+    count_le(milestones, k, t, cnt, n);
+    if (gamma_const && n > k + 1 && k + 1 <= kBlock) {
+        const double g = gamma[0];
+        for (int64_t j = 0; j <= k; ++j) pw[j] = std::pow(g, double(j));
+        for (int64_t i = 0; i < n; ++i) dst[i] = lr[i] * pw[int64_t(cnt[i])];
+    } else {
+        for (int64_t i = 0; i < n; ++i) dst[i] = lr[i] * std::pow(gamma_const ? gamma[0] : gamma[i], cnt[i]);
+    }
+}
+
+}  // namespace FASTLR_ARCH_NS
+}  // namespace fastlr

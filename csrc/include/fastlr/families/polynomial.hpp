@@ -1,0 +1,22 @@
+// Polynomial: q = (1 - min(t, T) / T) ** power; end * (1 - q) + start * q.
+#pragma once
+
+#include "../math.hpp"
+
+namespace fastlr {
+namespace FASTLR_ARCH_NS {
+
+struct PolynomialF {
+    static constexpr int kOps = 4;
+    static constexpr int kLogOp = -1;
+    struct P { double start, end, total, power; };
+    static FASTLR_INLINE P load(const double* v) { return {v[0], v[1], v[2], v[3]}; }
+    static FASTLR_INLINE double eval(double t, const P& p) {
+        const double f = dmin(t, p.total) / p.total;
+        const double q = pow_unit_(1.0 - f, p.power);
+        return blend(p.end, p.start, q);
+    }
+};
+
+}  // namespace FASTLR_ARCH_NS
+}  // namespace fastlr

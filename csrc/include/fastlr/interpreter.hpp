@@ -1,0 +1,432 @@
+// The block interpreter of docs/engine.md: walks the output in C order in blocks of kBlock elements,
+// loads the steps into register 0, gathers the operands, runs the instructions, stores the result.
+// Compiled once per ISA (see config.hpp); no Python headers.
+#pragma once
+
+#include <cmath>
+#include <vector>
+
+#include "config.hpp"
+#include "math.hpp"
+#include "program.hpp"
+#include "families/constant.hpp"
+#include "families/cosine.hpp"
+#include "families/cosine_restarts.hpp"
+#include "families/cyclic.hpp"
+#include "families/exponential.hpp"
+#include "families/inverse_sqrt.hpp"
+#include "families/inverse_time.hpp"
+#include "families/linear.hpp"
+#include "families/multi_step.hpp"
+#include "families/one_cycle.hpp"
+#include "families/piecewise_constant.hpp"
+#include "families/piecewise_linear.hpp"
+#include "families/polynomial.hpp"
+#include "families/step_decay.hpp"
+#include "families/tanh.hpp"
+#include "families/warmup_cosine.hpp"
+#include "families/warmup_stable_decay.hpp"
+
+namespace fastlr {
+namespace FASTLR_ARCH_NS {
+
+// log(g) to ~64 bits as hi + lo (x87 long double), for pow_log_.
+inline void log_pair(double g, double& hi, double& lo) {
+    const long double l = std::log((long double)g);
+    hi = double(l);
+    lo = double(l - (long double)hi);
+}
+
+constexpr int kScratch = 16;  // scratch block buffers per thread
+
+// Per-thread state of one block.
+struct Block {
+    const ProgramView* prog = nullptr;
+    int64_t n = 0;                       // elements in this block
+    std::vector<const double*> reg;      // register pointers (read)
+    std::vector<double*> wreg;           // register pointers (write)
+    std::vector<const double*> opp;      // operand pointers for this block
+    std::vector<char> op_const;          // operand constant over this block (read opp[k][0])
+    std::vector<char> op_full;           // opp[k] holds n valid elements
+    double* scratch = nullptr;           // kScratch * kBlock
+    int scratch_used = 0;
+
+    double* take_scratch() { return scratch + (scratch_used++) * kBlock; }
+
+    // n valid elements of operand k (fills a scratch buffer for a block constant).
+    const double* full(int64_t k) {
+        if (op_full[k]) return opp[k];
+        double* b = take_scratch();
+        const double v = opp[k][0];
+        for (int64_t i = 0; i < n; ++i) b[i] = v;
+        return b;
+    }
+};
+
+template <class F>
+inline void run_family(Block& b, const int64_t* ins) {
+    const double* t = b.reg[ins[2]];
+    double* dst = b.wreg[ins[1]];
+    const int64_t n = b.n;
+    constexpr int K = F::kOps;
+    constexpr int NV = K + 2;
+    bool all_const = true;
+    for (int k = 0; k < K; ++k) all_const = all_const && b.op_const[ins[kFieldOps + k]];
+    if (all_const) {
+        double v[NV] = {};
+        for (int k = 0; k < K; ++k) v[k] = b.opp[ins[kFieldOps + k]][0];
+        if (F::kLogOp >= 0) {
+            const int64_t o = ins[kFieldOps + (F::kLogOp >= 0 ? F::kLogOp : 0)];
+            if (v[F::kLogOp >= 0 ? F::kLogOp : 0] == b.prog->data[b.prog->offset[o]]) {  // precomputed
+                v[K] = b.prog->log_hi[o];
+                v[K + 1] = b.prog->log_lo[o];
+            } else {
+                log_pair(v[F::kLogOp >= 0 ? F::kLogOp : 0], v[K], v[K + 1]);
+            }
+        }
+        const typename F::P p = F::load(v);
+        for (int64_t i = 0; i < n; ++i) dst[i] = F::eval(t[i], p);
+        return;
+    }
+    const double* ops[K];
+    for (int k = 0; k < K; ++k) ops[k] = b.full(ins[kFieldOps + k]);
+    const double* lh = ops[0];
+    const double* ll = ops[0];
+    if (F::kLogOp >= 0) {
+        double* h = b.take_scratch();
+        double* l = b.take_scratch();
+        const double* g = ops[F::kLogOp >= 0 ? F::kLogOp : 0];
+        double last = NAN, lhi = 0, llo = 0;
+        for (int64_t i = 0; i < n; ++i) {
+            if (!(g[i] == last)) { last = g[i]; log_pair(last, lhi, llo); }
+            h[i] = lhi;
+            l[i] = llo;
+        }
+        lh = h;
+        ll = l;
+    }
+    for (int64_t i = 0; i < n; ++i) {
+        double v[NV];
+        for (int k = 0; k < K; ++k) v[k] = ops[k][i];
+        v[K] = lh[i];
+        v[K + 1] = ll[i];
+        dst[i] = F::eval(t[i], F::load(v));
+    }
+}
+
+inline void run_instruction(Block& b, const int64_t* ins) {
+    const int64_t n = b.n;
+    const ProgramView& P = *b.prog;
+    const int64_t mode = ins[5];
+    switch (ins[0]) {
+        case op::CONSTANT: return run_family<ConstantF>(b, ins);
+        case op::LINEAR: return run_family<LinearF>(b, ins);
+        case op::STEP_DECAY: return run_family<StepDecayF>(b, ins);
+        case op::EXPONENTIAL:
+            return mode ? run_family<ExponentialF<1>>(b, ins) : run_family<ExponentialF<0>>(b, ins);
+        case op::INVERSE_TIME:
+            return mode ? run_family<InverseTimeF<1>>(b, ins) : run_family<InverseTimeF<0>>(b, ins);
+        case op::POLYNOMIAL: return run_family<PolynomialF>(b, ins);
+        case op::COSINE: return run_family<CosineF>(b, ins);
+        case op::WARMUP_COSINE: return run_family<WarmupCosineF>(b, ins);
+        case op::WARMUP_STABLE_DECAY:
+            switch (mode) {
+                case 0: return run_family<WarmupStableDecayF<0>>(b, ins);
+                case 1: return run_family<WarmupStableDecayF<1>>(b, ins);
+                case 2: return run_family<WarmupStableDecayF<2>>(b, ins);
+                default: return run_family<WarmupStableDecayF<3>>(b, ins);
+            }
+        case op::ONE_CYCLE:
+            switch (mode) {
+                case 0: return run_family<OneCycleF<0>>(b, ins);
+                case 1: return run_family<OneCycleF<1>>(b, ins);
+                case 2: return run_family<OneCycleF<2>>(b, ins);
+                default: return run_family<OneCycleF<3>>(b, ins);
+            }
+        case op::CYCLIC:
+            switch (mode) {
+                case 0: return run_family<CyclicF<0>>(b, ins);
+                case 1: return run_family<CyclicF<1>>(b, ins);
+                default: return run_family<CyclicF<2>>(b, ins);
+            }
+        case op::INVERSE_SQRT: return run_family<InverseSqrtF>(b, ins);
+        case op::TANH: return run_family<TanhF>(b, ins);
+        case op::MULTI_STEP: {
+            const int64_t* o = ins + kFieldOps;
+            const double* lr = b.full(o[0]);
+            double* cnt = b.take_scratch();
+            double* pw = b.take_scratch();
+            multi_step_block(b.reg[ins[2]], lr, b.op_const[o[1]] ? b.opp[o[1]] : b.full(o[1]),
+                             b.op_const[o[1]] != 0, P.tables + ins[6], ins[7], cnt, pw, b.wreg[ins[1]], n);
+            return;
+        }
+        case op::PIECEWISE_CONSTANT:
+            return piecewise_constant_block(b.reg[ins[2]], P.tables + ins[6], ins[7], b.take_scratch(),
+                                            b.wreg[ins[1]], n);
+        case op::PIECEWISE_LINEAR:
+            return piecewise_linear_block(b.reg[ins[2]], P.tables + ins[6], ins[7], b.take_scratch(),
+                                          b.wreg[ins[1]], n);
+        case op::COSINE_RESTARTS: {
+            const int64_t* o = ins + kFieldOps;
+            const double* ops[6];
+            for (int k = 0; k < 6; ++k) ops[k] = b.full(o[k]);
+            double* gi = b.take_scratch();
+            double* S = b.take_scratch();
+            double* PM = b.take_scratch();
+            double* PD = b.take_scratch();
+            const bool cm_const = b.op_const[o[1]] && b.op_const[o[3]];
+            cosine_restarts_block(b.reg[ins[2]], ops[0], ops[1], ops[2], ops[3], ops[4], ops[5], cm_const, gi, S,
+                                  PM, PD, b.wreg[ins[1]], n);
+            return;
+        }
+        case op::SHIFT: {
+            const double* s = b.reg[ins[2]];
+            double* d = b.wreg[ins[1]];
+            if (b.op_const[ins[kFieldOps]]) {
+                const double p = b.opp[ins[kFieldOps]][0];
+                for (int64_t i = 0; i < n; ++i) d[i] = dmax(s[i] - p, 0.0);
+            } else {
+                const double* p = b.full(ins[kFieldOps]);
+                for (int64_t i = 0; i < n; ++i) d[i] = dmax(s[i] - p[i], 0.0);
+            }
+            return;
+        }
+        case op::SELECT: {
+            const double* s = b.reg[ins[2]];
+            const double* s2 = b.reg[ins[3]];
+            const double* s3 = b.reg[ins[4]];
+            double* d = b.wreg[ins[1]];
+            if (b.op_const[ins[kFieldOps]]) {
+                const double p = b.opp[ins[kFieldOps]][0];
+                for (int64_t i = 0; i < n; ++i) d[i] = s[i] >= p ? s3[i] : s2[i];
+            } else {
+                const double* p = b.full(ins[kFieldOps]);
+                for (int64_t i = 0; i < n; ++i) d[i] = s[i] >= p[i] ? s3[i] : s2[i];
+            }
+            return;
+        }
+        case op::MUL: {
+            const double* s = b.reg[ins[2]];
+            const double* s2 = b.reg[ins[3]];
+            double* d = b.wreg[ins[1]];
+            for (int64_t i = 0; i < n; ++i) d[i] = s[i] * s2[i];
+            return;
+        }
+        case op::SCALE: {
+            const double* s = b.reg[ins[2]];
+            double* d = b.wreg[ins[1]];
+            if (b.op_const[ins[kFieldOps]]) {
+                const double p = b.opp[ins[kFieldOps]][0];
+                for (int64_t i = 0; i < n; ++i) d[i] = s[i] * p;
+            } else {
+                const double* p = b.full(ins[kFieldOps]);
+                for (int64_t i = 0; i < n; ++i) d[i] = s[i] * p[i];
+            }
+            return;
+        }
+        case op::RAMP: {
+            // src < W ? init * (1 - src / W) + s(0) * (src / W) : s(src - W)
+            const double* s = b.reg[ins[2]];
+            const double* s2 = b.reg[ins[3]];
+            const double* s3 = b.reg[ins[4]];
+            double* d = b.wreg[ins[1]];
+            const double* w = b.full(ins[kFieldOps]);
+            const double* init = b.full(ins[kFieldOps + 1]);
+            for (int64_t i = 0; i < n; ++i) {
+                const double c = safe_div(s[i], w[i]);
+                d[i] = s[i] < w[i] ? blend(init[i], s3[i], c) : s2[i];
+            }
+            return;
+        }
+        case op::ZERO: {
+            double* d = b.wreg[ins[1]];
+            for (int64_t i = 0; i < n; ++i) d[i] = 0.0;
+            return;
+        }
+        default: return;
+    }
+}
+
+inline void run_program(Block& b) {
+    const ProgramView& P = *b.prog;
+    for (int64_t i = 0; i < P.n_ins; ++i) {
+        b.scratch_used = 0;
+        run_instruction(b, P.code + i * kWidth);
+    }
+}
+
+// Thread-local buffers for one evaluate task.
+struct Workspace {
+    std::vector<double> mem;
+    double* get(size_t count) {
+        if (mem.size() < count) mem.assign(count, 0.0);
+        return mem.data();
+    }
+};
+
+template <class T>
+inline void load_steps_seg(const T* p, int64_t stride, double* dst, int64_t m) {
+    if (stride == 1) {
+        for (int64_t j = 0; j < m; ++j) dst[j] = double(p[j]);
+    } else if (stride == 0) {
+        const double v = double(p[0]);
+        for (int64_t j = 0; j < m; ++j) dst[j] = v;
+    } else {
+        for (int64_t j = 0; j < m; ++j) dst[j] = double(p[j * stride]);
+    }
+}
+
+// Evaluates elements [begin, end) of the flat C-order output.
+inline void run_range(const ProgramView& P, const EvalArgs& A, int64_t begin, int64_t end) {
+    static thread_local Workspace ws;
+    const int64_t nreg = P.n_reg, nops = P.n_ops, B = kBlock;
+    const int nd = A.ndim;
+    const int last = nd - 1;
+    double* mem = ws.get(size_t((nreg + 2 * nops + kScratch + 1) * B));
+    double* regmem = mem;
+    double* gather = regmem + nreg * B;
+    double* bcast = gather + nops * B;
+    double* scratch = bcast + nops * B;
+
+    Block b;
+    b.prog = &P;
+    b.reg.assign(nreg, nullptr);
+    b.wreg.assign(nreg, nullptr);
+    b.opp.assign(nops, nullptr);
+    b.op_const.assign(nops, 0);
+    b.op_full.assign(nops, 0);
+    b.scratch = scratch;
+    std::vector<char> call_const(nops, 0);
+    for (int64_t k = 0; k < nops; ++k) {
+        bool c = true;
+        for (int d = 0; d < nd; ++d) c = c && A.op_strides[k * nd + d] == 0;
+        call_const[k] = c;
+        if (c) {
+            const double v = P.data[P.offset[k]];
+            for (int64_t i = 0; i < B; ++i) bcast[k * B + i] = v;
+        }
+    }
+    const bool direct_out = A.out_kind == OUT_F64 && P.result != 0 && !A.out_overlaps_steps;
+    int64_t idx[kMaxDims];
+
+    for (int64_t b0 = begin; b0 < end; b0 += B) {
+        const int64_t n = (end - b0) < B ? (end - b0) : B;
+        b.n = n;
+        {   // multi-index of b0
+            int64_t rem = b0;
+            for (int d = last; d >= 0; --d) { idx[d] = rem % A.shape[d]; rem /= A.shape[d]; }
+        }
+        const bool one_row = idx[last] + n <= A.shape[last];
+        for (int64_t r = 0; r < nreg; ++r) {
+            b.wreg[r] = regmem + r * B;
+            b.reg[r] = b.wreg[r];
+        }
+        double* outp = nullptr;
+        if (direct_out) {
+            outp = static_cast<double*>(A.out) + b0;
+            b.wreg[P.result] = outp;
+            b.reg[P.result] = outp;
+        }
+        // operands: whole-call constants point at their broadcast buffer
+        for (int64_t k = 0; k < nops; ++k) {
+            if (call_const[k]) {
+                b.opp[k] = (n == 1) ? P.data + P.offset[k] : bcast + k * B;
+                b.op_const[k] = 1;
+                b.op_full[k] = 1;
+            }
+        }
+        // walk the row segments of the block
+        int64_t pos = 0;
+        double* t0 = regmem;  // register 0 buffer
+        while (pos < n) {
+            const int64_t rowleft = A.shape[last] - idx[last];
+            const int64_t m = (n - pos) < rowleft ? (n - pos) : rowleft;
+            // steps
+            int64_t soff = 0;
+            for (int d = 0; d < nd; ++d) soff += idx[d] * A.step_strides[d];
+            const int64_t ss = A.step_strides[last];
+            switch (A.steps_kind) {
+                case STEPS_IOTA: {
+                    const double k0 = double(soff), sd = double(ss), st = A.start;
+                    double* dst = t0 + pos;
+                    for (int j = 0; j < int(m); ++j) dst[j] = st + (k0 + double(j) * sd);
+                    break;
+                }
+                case STEPS_I32: load_steps_seg(static_cast<const int32_t*>(A.steps) + soff, ss, t0 + pos, m); break;
+                case STEPS_I64: load_steps_seg(static_cast<const int64_t*>(A.steps) + soff, ss, t0 + pos, m); break;
+                case STEPS_F32: load_steps_seg(static_cast<const float*>(A.steps) + soff, ss, t0 + pos, m); break;
+                default:
+                    if (one_row && ss == 1 && !A.out_overlaps_steps) {
+                        b.reg[0] = static_cast<const double*>(A.steps) + soff;
+                    } else {
+                        load_steps_seg(static_cast<const double*>(A.steps) + soff, ss, t0 + pos, m);
+                    }
+                    break;
+            }
+            // operands that vary
+            for (int64_t k = 0; k < nops; ++k) {
+                if (call_const[k]) continue;
+                const int64_t* st = A.op_strides + k * nd;
+                int64_t off = P.offset[k];
+                for (int d = 0; d < nd; ++d) off += idx[d] * st[d];
+                const int64_t is = st[last];
+                const double* src = P.data + off;
+                if (one_row) {
+                    if (is == 0) {
+                        b.opp[k] = src; b.op_const[k] = 1; b.op_full[k] = (n == 1);
+                        continue;
+                    }
+                    if (is == 1) {
+                        b.opp[k] = src; b.op_const[k] = 0; b.op_full[k] = 1;
+                        continue;
+                    }
+                }
+                double* g = gather + k * B;
+                if (is == 0) {
+                    const double v = src[0];
+                    for (int64_t j = 0; j < m; ++j) g[pos + j] = v;
+                } else {
+                    for (int64_t j = 0; j < m; ++j) g[pos + j] = src[j * is];
+                }
+                b.opp[k] = g; b.op_const[k] = 0; b.op_full[k] = 1;
+            }
+            pos += m;
+            idx[last] += m;
+            for (int d = last; d > 0 && idx[d] >= A.shape[d]; --d) { idx[d] = 0; ++idx[d - 1]; }
+        }
+        run_program(b);
+        // store
+        const double* res = b.reg[P.result];
+        if (A.out_kind == OUT_F32) {
+            float* o = static_cast<float*>(A.out) + b0;
+            for (int64_t i = 0; i < n; ++i) o[i] = float(res[i]);
+        } else if (!direct_out) {
+            double* o = static_cast<double*>(A.out) + b0;
+            for (int64_t i = 0; i < n; ++i) o[i] = res[i];
+        }
+    }
+}
+
+// One element, no array operands (every operand read at its offset). Registers of length 1.
+inline double run_scalar(const ProgramView& P, double t) {
+    static thread_local Workspace ws;
+    const int64_t nreg = P.n_reg, nops = P.n_ops;
+    double* mem = ws.get(size_t(nreg + kScratch * kBlock));
+    static thread_local Block b;
+    b.prog = &P;
+    b.n = 1;
+    b.reg.resize(nreg);
+    b.wreg.resize(nreg);
+    for (int64_t r = 0; r < nreg; ++r) { b.wreg[r] = mem + r; b.reg[r] = mem + r; }
+    b.opp.resize(nops);
+    b.op_const.assign(nops, 1);
+    b.op_full.assign(nops, 1);
+    for (int64_t k = 0; k < nops; ++k) b.opp[k] = P.data + P.offset[k];
+    b.scratch = mem + nreg;
+    mem[0] = t;
+    run_program(b);
+    return b.reg[P.result][0];
+}
+
+}  // namespace FASTLR_ARCH_NS
+}  // namespace fastlr

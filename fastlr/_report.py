@@ -1,0 +1,528 @@
+"""The benchmark report of ``fastlr bench`` and ``python bench/report.py``.
+
+Tables (all times are the best of several repeats after a warm-up call, so they measure the steady
+state; the cold-call table measures the first call after the process has been idle):
+
+1. family x N x backend: ns per element of ``s.curve(N, out=buf)`` into a preallocated C-contiguous
+   float64 buffer, the speed-up over the numpy reference (``use_backend("numpy")``), the ratio to the
+   ``buf.fill()`` floor on the same buffer (the memory-bandwidth bound: 1.0 is as fast as writing the
+   buffer at all), and the same figure into a float32 buffer.
+2. per-parameter: N elements, each with its own int64 step and its own ``peak_lr``
+   (``WarmupCosine(peak_lr=array_N)(steps, out=buf)``), against ``np.multiply(a, b, out=c)``.
+3. scalar calls ``s(1234)``: ns per call for each backend.
+4. cold calls: the first ``curve(N, out=buf)`` after ~50 ms idle (thread pools asleep, caches cold),
+   N = 1e5, against the warm best.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import difflib
+import gc
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from ._progress import Progress
+
+DEFAULT_SIZES = (1_000, 1_000_000, 10_000_000)
+QUICK_SIZES = (1_000, 20_000)
+COLD_N = 100_000
+QUICK_COLD_N = 10_000
+
+
+class ReportError(ValueError):
+    """A bad option of the report (unknown family, bad size): one line for the CLI."""
+
+
+def _families() -> dict[str, Callable[[int], object]]:
+    """Name -> factory building a representative schedule whose horizon is ``n`` (every family, plus the
+    combinators, each evaluated over a whole run so every phase is exercised)."""
+    import fastlr as F
+
+    def frac(n, x):
+        return max(float(n) * x, 1.0)
+
+    return {
+        "Constant": lambda n: F.Constant(1e-3),
+        "Linear": lambda n: F.Linear(1e-3, 1e-5, n),
+        "StepDecay": lambda n: F.StepDecay(0.1, step_size=frac(n, 0.1), gamma=0.5),
+        "MultiStep": lambda n: F.MultiStep(0.1, milestones=[frac(n, .3), frac(n, .6), frac(n, .9)]),
+        "Exponential": lambda n: F.Exponential(0.1, gamma=0.5, step_size=frac(n, 0.05), min_lr=1e-6),
+        "InverseTime": lambda n: F.InverseTime(0.1, decay_rate=0.5, decay_steps=frac(n, 0.01)),
+        "Polynomial": lambda n: F.Polynomial(1e-3, 1e-5, n, power=2.0),
+        "Cosine": lambda n: F.Cosine(1e-3, n, 1e-5),
+        "CosineRestarts": lambda n: F.CosineRestarts(1e-3, frac(n, 0.05), cycle_mult=2.0, cycle_decay=0.8),
+        "WarmupCosine": lambda n: F.WarmupCosine(3e-4, n, frac(n, 0.02), 3e-5),
+        "WarmupStableDecay": lambda n: F.WarmupStableDecay(3e-4, n, frac(n, 0.02), frac(n, 0.2),
+                                                           decay_shape="1-sqrt"),
+        "OneCycle": lambda n: F.OneCycle(0.1, n),
+        "Cyclic": lambda n: F.Cyclic(1e-4, 1e-3, frac(n, 0.05), mode="triangular2"),
+        "InverseSqrt": lambda n: F.InverseSqrt(1e-3, frac(n, 0.02)),
+        "Tanh": lambda n: F.Tanh(1e-3, n),
+        "PiecewiseConstant": lambda n: F.PiecewiseConstant([frac(n, .25), frac(n, .5), frac(n, .75)],
+                                                           [1e-3, 5e-4, 2.5e-4, 1e-4]),
+        "PiecewiseLinear": lambda n: F.PiecewiseLinear([0, frac(n, 0.1), n], [0, 1e-3, 1e-5]),
+        "join": lambda n: F.join([F.Linear(0, 1e-3, frac(n, 0.1)), F.Cosine(1e-3, frac(n, 0.9))],
+                                 [frac(n, 0.1)]),
+        "with_warmup": lambda n: F.with_warmup(F.Polynomial(1e-3, 0, frac(n, 0.9)), frac(n, 0.1)),
+        "product": lambda n: F.Cosine(1e-3, n) * F.Exponential(1.0, gamma=0.5, step_size=frac(n, 0.5)),
+    }
+
+
+def family_names() -> list[str]:
+    return list(_families())
+
+
+def select_families(requested: Optional[Sequence[str]]) -> list[str]:
+    names = family_names()
+    if not requested:
+        return names
+    by_lower = {name.lower(): name for name in names}
+    chosen = []
+    for item in requested:
+        for word in item.replace(",", " ").split():
+            name = by_lower.get(word.lower())
+            if name is None:
+                close = difflib.get_close_matches(word, names, n=3, cutoff=0.5)
+                hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+                raise ReportError(f"bench: unknown family {word!r}{hint} (choose from {', '.join(names)})")
+            if name not in chosen:
+                chosen.append(name)
+    return chosen
+
+
+def parse_size(text: str) -> int:
+    """``1000``, ``1_000_000``, ``1e6``, ``10M``, ``1k`` -> int >= 1."""
+    word = str(text).strip().replace("_", "")
+    scale = 1
+    suffixes = {"k": 10**3, "m": 10**6, "g": 10**9, "b": 10**9}
+    if word and word[-1].lower() in suffixes:
+        scale = suffixes[word[-1].lower()]
+        word = word[:-1]
+    try:
+        value = float(word) * scale
+    except ValueError:
+        raise ReportError(f"bad size {text!r}: expected a positive integer such as 1000, 1e6 or "
+                          f"10M") from None
+    if not (value >= 1 and value < 2**53 and value == int(value)):
+        raise ReportError(f"bad size {text!r}: expected a positive integer such as 1000, 1e6 or 10M")
+    return int(value)
+
+
+def _sizes(items: Optional[Sequence[str]]) -> list[int]:
+    sizes = []
+    for item in items or ():
+        for word in str(item).replace(",", " ").split():
+            sizes.append(parse_size(word))
+    return sizes
+
+
+# ------------------------------------------------------------------------------------------------ timing
+
+
+@dataclass
+class Timer:
+    min_repeats: int = 3
+    max_repeats: int = 100
+    budget_s: float = 0.2
+
+    def best(self, fn: Callable[[], object]) -> float:
+        """Best wall time of ``fn()`` in seconds (after one warm-up call)."""
+        fn()
+        best = float("inf")
+        spent = 0.0
+        count = 0
+        while count < self.max_repeats:
+            start = time.perf_counter()
+            fn()
+            elapsed = time.perf_counter() - start
+            best = min(best, elapsed)
+            spent += elapsed
+            count += 1
+            minimum = self.min_repeats if elapsed < 0.5 else 2
+            if count >= minimum and spent >= self.budget_s:
+                break
+            if elapsed >= 1.0 and count >= 2:
+                break
+        return best
+
+    def per_call(self, fn: Callable[[], object], target_s: float) -> float:
+        """Seconds per call of a fast ``fn``: loops sized to ``target_s``, best of 5 loops."""
+        fn()
+        loops = 1
+        while True:
+            start = time.perf_counter()
+            for _ in range(loops):
+                fn()
+            elapsed = time.perf_counter() - start
+            if elapsed >= target_s / 5 or loops >= 1 << 20:
+                break
+            loops *= 4 if elapsed < target_s / 50 else 2
+        best = elapsed
+        for _ in range(4):
+            start = time.perf_counter()
+            for _ in range(loops):
+                fn()
+            best = min(best, time.perf_counter() - start)
+        return best / loops
+
+
+# ------------------------------------------------------------------------------------------------ machine
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.lower().startswith(("model name", "hardware", "cpu model")):
+                    return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def core_counts() -> str:
+    logical = os.cpu_count() or 1
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = logical
+    physical = set()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            package = core = None
+            for line in handle:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "physical id":
+                    package = value.strip()
+                elif key == "core id":
+                    core = value.strip()
+                elif not line.strip():
+                    if core is not None:
+                        physical.add((package, core))
+                    package = core = None
+            if core is not None:
+                physical.add((package, core))
+    except OSError:
+        pass
+    text = f"{logical} logical CPUs"
+    if physical:
+        text += f" ({len(physical)} physical cores)"
+    if usable != logical:
+        text += f", {usable} usable by this process"
+    return text
+
+
+def header_lines() -> list[str]:
+    from ._backends import config_lines
+
+    now = datetime.datetime.now().isoformat(timespec="seconds")
+    lines = [
+        f"fastlr benchmark report ({now})",
+        f"machine: {cpu_model()}, {core_counts()}",
+        f"system:  {platform.system()} {platform.release()} {platform.machine()}, "
+        f"Python {platform.python_version()}",
+    ]
+    lines.append("config:")
+    try:
+        lines.extend("  " + (line if len(line) <= 240 else line[:237] + "...") for line in config_lines())
+    except Exception as error:  # the report must still run when a backend's description fails
+        lines.append(f"  (show_config failed: {type(error).__name__}: {error})")
+    return lines
+
+
+# ------------------------------------------------------------------------------------------------ report
+
+
+@dataclass
+class Report:
+    sizes: list[int]
+    families: list[str]
+    backends: list[str]
+    quick: bool = False
+    skipped: dict[str, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+
+def _usable_backends(requested: Optional[Sequence[str]]) -> tuple[list[str], dict[str, str]]:
+    """The backends that can actually evaluate (a backend listed by backends() may still fail to load)."""
+    import fastlr
+
+    from ._backends import ORDER, BackendUnavailable
+
+    names = list(fastlr.backends())
+    skipped: dict[str, str] = {}
+    for name in ORDER:
+        if name not in names:
+            try:
+                with fastlr.use_backend(name):
+                    pass
+            except (BackendUnavailable, ValueError) as error:
+                skipped[name] = str(error)
+    if requested:
+        wanted = []
+        for item in requested:
+            for word in item.replace(",", " ").split():
+                if word not in ORDER:
+                    close = difflib.get_close_matches(word, ORDER, n=1)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    raise ReportError(f"bench: unknown backend {word!r}{hint} "
+                                      f"(choose from {', '.join(ORDER)})")
+                if word in skipped:
+                    raise ReportError(f"bench: {skipped[word]}")
+                wanted.append(word)
+        names = [name for name in names if name in wanted]
+    probe = fastlr.Constant(1.0)
+    usable = []
+    for name in names:
+        try:
+            with fastlr.use_backend(name):
+                probe.curve(4)
+                probe.curve(4, dtype=np.float32)
+            usable.append(name)
+        except Exception as error:  # a backend that fails to load is reported, not fatal
+            skipped[name] = f"{type(error).__name__}: {' '.join(str(error).split())}"
+    if "numpy" not in usable:
+        usable.append("numpy")
+    return [name for name in ORDER if name in usable], skipped
+
+
+def _fmt_ns(seconds_per_element: float) -> str:
+    ns = seconds_per_element * 1e9
+    if ns >= 100:
+        return f"{ns:,.0f}"
+    if ns >= 10:
+        return f"{ns:.1f}"
+    return f"{ns:.2f}"
+
+
+def _fmt_ratio(x: float) -> str:
+    if not np.isfinite(x):
+        return "-"
+    if x >= 100:
+        return f"{x:,.0f}x"
+    if x >= 10:
+        return f"{x:.1f}x"
+    return f"{x:.2f}x"
+
+
+def _fmt_time(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    if seconds >= 1e-6:
+        return f"{seconds * 1e6:.1f} us"
+    return f"{seconds * 1e9:.0f} ns"
+
+
+def _fmt_n(n: int) -> str:
+    for power, suffix in ((9, "G"), (6, "M"), (3, "k")):
+        if n >= 10**power and n % 10**power == 0:
+            return f"{n // 10**power}{suffix}"
+    return f"{n:,}"
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> list[str]:
+    """A plain text table; ``align`` holds 'l' or 'r' per column (default: first left, rest right)."""
+    columns = len(header)
+    align = align or "l" + "r" * (columns - 1)
+    widths = [max(len(str(header[i])), *(len(str(row[i])) for row in rows)) if rows else len(header[i])
+              for i in range(columns)]
+
+    def line(cells):
+        out = []
+        for i, cell in enumerate(cells):
+            text = str(cell)
+            out.append(text.ljust(widths[i]) if align[i] == "l" else text.rjust(widths[i]))
+        return "  ".join(out).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return [line(header), rule] + [line(row) for row in rows]
+
+
+def run_report(sizes: Optional[Sequence[int]] = None, families: Optional[Sequence[str]] = None,
+               quick: bool = False, backends: Optional[Sequence[str]] = None,
+               progress: Optional[bool] = None) -> str:
+    """Run the benchmark and return the report text."""
+    import fastlr
+
+    sizes = list(sizes) if sizes else list(QUICK_SIZES if quick else DEFAULT_SIZES)
+    names = select_families(families)
+    usable, skipped = _usable_backends(backends)
+    factories = _families()
+    timer = Timer(min_repeats=2, max_repeats=20, budget_s=0.005) if quick else Timer()
+    scalar_target = 0.002 if quick else 0.05
+    cold_n = QUICK_COLD_N if quick else COLD_N
+    cold_repeats = 3 if quick else 7
+
+    tasks = (len(names) * len(sizes) * (len(usable) + 1)  # curve tables (+ fill floor)
+             + len(sizes) * (len(usable) + 1)  # per-parameter
+             + len(names) * len(usable)  # scalar
+             + len(usable))  # cold
+    out: list[str] = []
+    with Progress(tasks, "bench", enabled=progress) as bar:
+        # 1. curves ------------------------------------------------------------------------------
+        rows = []
+        for n in sizes:
+            buf64 = np.empty(n, dtype=np.float64)
+            buf32 = np.empty(n, dtype=np.float32)
+            bar.set_label(f"fill N={_fmt_n(n)}")
+            fill64 = timer.best(lambda b=buf64: b.fill(0.5))
+            fill32 = timer.best(lambda b=buf32: b.fill(0.5))
+            bar.update()
+            rows.append(["out.fill() floor", _fmt_n(n), "-", _fmt_ns(fill64 / n), "-", "1.00x",
+                         _fmt_ns(fill32 / n)])
+            for name in names:
+                schedule = factories[name](n)
+                times: dict[str, tuple[float, float]] = {}
+                for backend in usable:
+                    bar.set_label(f"{name} N={_fmt_n(n)} {backend}")
+                    with fastlr.use_backend(backend):
+                        t64 = timer.best(lambda s=schedule, n=n, b=buf64: s.curve(n, out=b))
+                        t32 = timer.best(lambda s=schedule, n=n, b=buf32: s.curve(n, out=b))
+                    times[backend] = (t64, t32)
+                    bar.update()
+                reference = times["numpy"][0]
+                for backend in usable:
+                    t64, t32 = times[backend]
+                    rows.append([name, _fmt_n(n), backend, _fmt_ns(t64 / n), _fmt_ratio(reference / t64),
+                                 _fmt_ratio(t64 / fill64), _fmt_ns(t32 / n)])
+            buf64 = buf32 = None
+            gc.collect()
+        out.append("1. Curves: s.curve(N, out=buf), buf preallocated, C-contiguous. ns/elem is the best of "
+                   "several runs;")
+        out.append("   'vs numpy' = speed-up over the numpy reference; 'vs fill' = time / buf.fill() on "
+                   "the same buffer (1.00x = memory bound).")
+        out.extend(format_table(["family", "N", "backend", "f64 ns/elem", "vs numpy", "vs fill",
+                                 "f32 ns/elem"], rows, "lrlrrrr"))
+        out.append("")
+
+        # 2. per-parameter -----------------------------------------------------------------------
+        rows = []
+        rng = np.random.default_rng(0)
+        for n in sizes:
+            steps = rng.integers(0, 100_000, size=n, dtype=np.int64)
+            peaks = rng.uniform(1e-4, 1e-3, size=n)
+            a, b, c = rng.random(n), rng.random(n), np.empty(n)
+            buf = np.empty(n)
+            schedule = fastlr.WarmupCosine(peak_lr=peaks, total_steps=100_000, warmup_steps=2_000,
+                                           min_lr=1e-5)
+            bar.set_label(f"per-parameter N={_fmt_n(n)} multiply")
+            floor = timer.best(lambda a=a, b=b, c=c: np.multiply(a, b, out=c))
+            bar.update()
+            rows.append(["np.multiply(a, b, out=c)", _fmt_n(n), "-", _fmt_ns(floor / n), "-", "1.00x"])
+            times = {}
+            for backend in usable:
+                bar.set_label(f"per-parameter N={_fmt_n(n)} {backend}")
+                with fastlr.use_backend(backend):
+                    times[backend] = timer.best(lambda s=schedule, t=steps, b=buf: s(t, out=b))
+                bar.update()
+            for backend in usable:
+                rows.append(["WarmupCosine(peak_lr=array_N)(steps_N)", _fmt_n(n), backend,
+                             _fmt_ns(times[backend] / n), _fmt_ratio(times["numpy"] / times[backend]),
+                             _fmt_ratio(times[backend] / floor)])
+            steps = peaks = a = b = c = buf = schedule = None
+            gc.collect()
+        out.append("2. Per-parameter: N elements, each with its own int64 step and its own peak_lr, "
+                   "into a preallocated float64 buffer;")
+        out.append("   'vs multiply' = time / np.multiply(a, b, out=c) (two reads, one write).")
+        out.extend(format_table(["case", "N", "backend", "ns/elem", "vs numpy", "vs multiply"], rows,
+                                "lrlrrr"))
+        out.append("")
+
+        # 3. scalar calls ------------------------------------------------------------------------
+        rows = []
+        for name in names:
+            schedule = factories[name](100_000)
+            row = [name]
+            for backend in usable:
+                bar.set_label(f"scalar {name} {backend}")
+                with fastlr.use_backend(backend):
+                    row.append(_fmt_ns(timer.per_call(lambda s=schedule: s(1234), scalar_target)))
+                bar.update()
+            rows.append(row)
+        out.append("3. Scalar calls: s(1234) with a Python int, ns per call (horizon 100k).")
+        out.extend(format_table(["family"] + [f"{b} ns" for b in usable], rows))
+        out.append("")
+
+        # 4. cold calls --------------------------------------------------------------------------
+        rows = []
+        schedule = factories["WarmupCosine"](cold_n)
+        buf = np.empty(cold_n)
+        for backend in usable:
+            bar.set_label(f"cold calls {backend}")
+            with fastlr.use_backend(backend):
+                warm = timer.best(lambda: schedule.curve(cold_n, out=buf))
+                colds = []
+                for _ in range(cold_repeats):
+                    time.sleep(0.05)
+                    start = time.perf_counter()
+                    schedule.curve(cold_n, out=buf)
+                    colds.append(time.perf_counter() - start)
+            bar.update()
+            cold = float(np.median(colds))
+            rows.append([backend, _fmt_n(cold_n), _fmt_time(cold), _fmt_time(max(colds)), _fmt_time(warm),
+                         _fmt_ratio(cold / warm)])
+        out.append(f"4. Cold calls: WarmupCosine.curve(N, out=buf) after ~50 ms idle (median and worst of "
+                   f"{cold_repeats}) vs the warm best.")
+        out.extend(format_table(["backend", "N", "cold median", "cold worst", "warm best", "cold/warm"],
+                                rows))
+
+    head = header_lines()
+    head.append(f"backends measured: {', '.join(usable)}")
+    for name, reason in skipped.items():
+        head.append(f"  not measured: {name}: {reason}")
+    head.append(f"sizes: {', '.join(_fmt_n(n) for n in sizes)}; families: {len(names)}"
+                + ("; --quick (few repeats: figures are indicative only)" if quick else ""))
+    return "\n".join(head + [""] + out) + "\n"
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quick", action="store_true",
+                        help=f"small sizes ({', '.join(map(_fmt_n, QUICK_SIZES))}) and few repeats (tests, "
+                             f"smoke checks)")
+    parser.add_argument("--sizes", nargs="+", metavar="N",
+                        help=f"element counts (default {' '.join(map(_fmt_n, DEFAULT_SIZES))}); 1e6, 10M, "
+                             f"1_000 are accepted")
+    parser.add_argument("--families", nargs="+", metavar="NAME",
+                        help="only these families (default: all; see 'fastlr list')")
+    parser.add_argument("--backends", nargs="+", metavar="NAME", help="only these backends (default: all "
+                                                                      "available; numpy is always measured)")
+    parser.add_argument("--output", "-o", metavar="FILE", help="also write the report to FILE")
+
+
+def run(args: argparse.Namespace) -> int:
+    sizes = _sizes(args.sizes)
+    text = run_report(sizes=sizes, families=args.families, quick=args.quick, backends=args.backends)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    if getattr(args, "output", None):
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as error:
+            raise ReportError(f"cannot write {args.output!r}: {error.strerror or error}") from None
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python bench/report.py [--quick] [--sizes ...] [--families ...]``: the same as ``fastlr bench``."""
+    from .cli import main as cli_main
+
+    return cli_main(["bench", *(sys.argv[1:] if argv is None else argv)])
+
+
+__all__ = ["add_arguments", "run", "run_report", "main", "ReportError", "header_lines", "format_table"]
