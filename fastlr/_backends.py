@@ -62,20 +62,19 @@ class _Backend:
         """Write ``schedule`` at ``steps`` (or at ``start + index along axis 0`` when ``steps`` is
         ``None``) into the C-contiguous ``out``; everything has been validated."""
         program = schedule._program()
-        shape = out.shape if out.ndim else (1,)
-        operand_rows = program.operand_strides(out.shape)
+        if out.ndim == 0:  # a 0-d result: scalar steps and scalar parameters
+            out = out.reshape(1)
+            steps = None if steps is None else steps.reshape(1)
+        ndim = out.ndim
+        operand_rows = program.operand_strides(out.shape).reshape(-1, ndim)
         if steps is None:
-            step_row = np.zeros((1, len(out.shape)), dtype=np.int64)
+            step_row = np.zeros((1, ndim), dtype=np.int64)
             step_row[0, 0] = 1
         else:
             element_strides = [s // steps.itemsize for s in steps.strides]
             step_row = np.array([_program.broadcast_strides(steps.shape, element_strides, out.shape)],
-                                dtype=np.int64).reshape(1, len(out.shape))
-        rows = np.concatenate([step_row, operand_rows.reshape(-1, len(out.shape))], axis=0)
-        if out.ndim:
-            shape, rows = _program.coalesce(out.shape, rows)
-        else:
-            rows = np.zeros((rows.shape[0], 1), dtype=np.int64)
+                                dtype=np.int64).reshape(1, ndim)
+        shape, rows = _program.coalesce(out.shape, np.concatenate([step_row, operand_rows], axis=0))
         self._run(schedule, program, steps, rows[0], float(start), out, shape, rows[1:])
 
     def _run(self, schedule, program, steps, step_strides, start, out, shape, operand_strides):

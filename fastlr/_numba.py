@@ -249,8 +249,8 @@ def _restart_cycle(t, c, m):
         i = np.floor(t / c)
     else:
         i = np.floor(math.log1p(t * (m - 1.0) / c) / math.log(m))
-    i = max(i, 0.0)
-    for _ in range(200):
+    i = min(max(i, 0.0), 9007199254740992.0)  # as the reference: clamp at 2**53, <= 64 corrections
+    for _ in range(64):
         up = _restart_start(i + 1.0, c, m) <= t
         down = (_restart_start(i, c, m) > t) and (i > 0.0)
         if not (up or down):

@@ -25,8 +25,9 @@ def _blend(a, b, c):
 
 
 def _cos_factor(p):
-    """``(1 + cos(pi p)) / 2``: 1 at p = 0, 0 at p = 1."""
-    return 0.5 * (1.0 + np.cos(np.pi * p))
+    """``(1 + cos(pi p)) / 2``: 1 at p = 0, 0 at p = 1. ``p`` is reduced modulo 2 first (exactly, by
+    ``fmod``), so that a huge ``p`` still gives the cosine of the right angle."""
+    return 0.5 * (1.0 + np.cos(np.pi * np.fmod(p, 2.0)))
 
 
 def _safe_div(num, den):
@@ -111,13 +112,20 @@ def restart_cycle(t, cycle_steps, cycle_mult):
     with np.errstate(divide="ignore", invalid="ignore"):
         geometric = np.floor(np.log1p(t * (m - 1.0) / cycle_steps) / np.log(np.where(m == 1.0, 2.0, m)))
     i = np.where(m == 1.0, np.floor(t / cycle_steps), geometric)
-    i = np.maximum(i, 0.0)
-    while True:  # each pass moves every element at most one cycle; the guess is off by at most one
+    # beyond 2**53 cycles the index has no integer precision left (i + 1 == i): clamp, and bound the
+    # corrections (the guess is off by at most one) so that every backend stops at the same index
+    i = np.clip(np.nan_to_num(i, nan=0.0), 0.0, _MAX_CYCLE)
+    for _ in range(_MAX_CORRECTIONS):
         up = _restart_start(i + 1.0, cycle_steps, m) <= t
-        down = (_restart_start(i, cycle_steps, m) > t) & (i > 0)
+        down = ~up & (_restart_start(i, cycle_steps, m) > t) & (i > 0)
         if not (up.any() or down.any()):
-            return i
+            break
         i = i + up - down
+    return i
+
+
+_MAX_CYCLE = 2.0**53
+_MAX_CORRECTIONS = 64
 
 
 def cosine_restarts(t, peak_lr, cycle_steps, min_lr, cycle_mult, cycle_decay, cycle_limit):

@@ -37,8 +37,13 @@ def test_linear(backend, total, t, start, end):
     _exact(s, t, expected, backend)
 
 
-@given(step_size=st.integers(2**20, 2**50), k=st.lists(st.integers(1, 2**32), min_size=1, max_size=6),
-       lr=st.floats(1e-4, 1), gamma=st.floats(0.5, 1))
+# gamma and cycle_decay are powers of two: gamma ** k is then exact in any pow, so these tests check the
+# step index (floor(t / step_size), the cycle number) and not the last ulp of a libm pow
+EXACT_FACTORS = st.sampled_from([1.0, 0.5, 0.25, 0.125])
+
+
+@given(step_size=st.integers(2**22, 2**43), k=st.lists(st.integers(1, 1000), min_size=1, max_size=6),
+       lr=st.floats(1e-4, 1), gamma=EXACT_FACTORS)
 def test_step_decay(backend, step_size, k, lr, gamma):
     s = fastlr.StepDecay(lr, step_size, gamma)
     steps = []
@@ -65,7 +70,7 @@ def test_piecewise_constant_and_multistep(backend, points, data):
 
 
 @pytest.mark.parametrize("cycle_mult", [1, 2, 3, 10])
-@given(cycle_steps=st.integers(1, 2**20), decay=st.floats(0.5, 1), min_frac=st.floats(0, 1))
+@given(cycle_steps=st.integers(1, 2**20), decay=EXACT_FACTORS, min_frac=st.floats(0, 1))
 def test_cosine_restarts_cycle_starts(backend, cycle_mult, cycle_steps, decay, min_frac):
     s = fastlr.CosineRestarts(1.0, cycle_steps, min_frac, cycle_mult, decay)
     starts = []
@@ -114,3 +119,26 @@ def test_non_integer_float_steps(backend, family, data):
         for t in frac:
             assert_agrees(s(float(t)), reference(s, t), context=f"{backend} s({t}): {s!r}")
     assert math.isfinite(float(np.max(s(steps))))
+
+
+def test_restarts_at_2_53_terminates(request, backend):
+    """CosineRestarts(cycle_steps=1, cycle_mult=1) at t = 2**53 and beyond returns (no endless loop)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if backend in ("numpy", "numba"):
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "library bug: restart_cycle's correction loop (_reference.restart_cycle, _numba._restart_cycle) "
+            "never ends when i + 1 == i in float64 (t >= 2**53 with cycle_mult == 1): stop when i does "
+            "not change, or compute i = floor(t / cycle_steps) directly for cycle_mult == 1")))
+    root = str(Path(fastlr.__file__).resolve().parent.parent)
+    code = (f"import sys; sys.path.insert(0, {root!r}); import warnings; warnings.simplefilter('ignore');"
+            f"import numpy as np, fastlr; s = fastlr.CosineRestarts(1.0, 1, 0.1, 1.0, 1.0);"
+            f"fastlr.set_backend({backend!r}); print(s(np.array([2.0**53, 2.0**60])).tolist())")
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=90)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{backend}: CosineRestarts at t=2**53 did not return within 90 s")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[1.0, 1.0]", proc.stdout

@@ -112,9 +112,11 @@ def test_scalar_call_agrees(backend, data):
 def test_zero_d_steps(request, backend, kind, dtype):
     """0-d steps (and numpy scalars) with scalar parameters give a float64 scalar (API section 3)."""
     if backend != "numpy" and KNOWN_BUG_0D_STEPS:
-        request.applymarker(pytest.mark.xfail(strict=True, raises=IndexError, reason=(
-            "library bug: ProgramBuilder.operand uses np.ascontiguousarray, which makes a scalar operand "
-            "shape (1,); broadcast_strides((1,), ..., ()) then raises IndexError for a 0-d output")))
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "library bug: a 0-d result through the array route fails in the cpp/numba plumbing "
+            "(first IndexError in _program.broadcast_strides: ProgramBuilder.operand's np.ascontiguousarray "
+            "makes scalar operands shape (1,); now ValueError in _backends._Backend.evaluate: "
+            "np.array([[]]).reshape(1, 0) for out.ndim == 0); evaluate a 0-d output as shape (1,)")))
     s = fastlr.WarmupCosine(peak_lr=1.0, total_steps=100, warmup_steps=10, min_lr=0.1)
     t = np.array(37, dtype=dtype) if kind == "0-d array" else dtype(37)
     if kind == "python scalar":
@@ -408,7 +410,7 @@ def test_array_factor_on_the_left(backend):
 # tiny totals and zero-length phases
 
 
-TINY_STEPS = np.array([0, 0.25, 0.5, 1, 1.5, 2, 2.5, 3, 4, 100, 1e9, 2.0**53])
+TINY_STEPS = np.array([0, 0.25, 0.5, 1, 1.5, 2, 2.5, 3, 4, 100, 1e9, 2.0**40 + 0.5])  # 2**53: test_big_steps
 
 
 def _tiny_schedules():
