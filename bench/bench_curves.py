@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from benchutil import check, reference_curve
+from benchutil import check, lr_scale, reference_curve
 
 import fastlr
 
@@ -32,7 +32,7 @@ def test_curve(benchmark, use, family, size, dtype):
     benchmark.group = f"curve {family} N={size:.0e} {dtype}"
     out = np.empty(size, dtype=dtype)
     benchmark(schedule.curve, size, out=out)
-    check(out, reference_curve(schedule, size))
+    check(out, reference_curve(schedule, size), scale=lr_scale(schedule))
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -15,9 +15,24 @@ def reference_curve(schedule, n: int) -> np.ndarray:
         return schedule.curve(n)
 
 
-def check(result, expected, ulps: int = 8) -> None:
-    """float64 within a few ulp of the peak, float32 within one float32 ulp (+ the float64 slack)."""
-    peak = float(np.max(np.abs(expected))) if expected.size else 0.0
+def lr_scale(schedule) -> float:
+    """The largest learning-rate parameter of a schedule (recursively): the scale that rounding errors
+    are relative to, even where the sampled part of the curve stays far below it."""
+    scale = 0.0
+    for name, value in schedule.params.items():
+        if isinstance(value, fastlr.Schedule):
+            scale = max(scale, lr_scale(value))
+        elif isinstance(value, tuple) and value and isinstance(value[0], fastlr.Schedule):
+            scale = max(scale, *(lr_scale(v) for v in value))
+        elif name.endswith("lr") or name == "values":
+            scale = max(scale, float(np.max(np.abs(value))))
+    return scale
+
+
+def check(result, expected, ulps: int = 8, scale: float = 0.0) -> None:
+    """float64 within a few ulp of the peak (the larger of the sampled peak and ``scale``), float32
+    within one float32 ulp (+ the float64 slack)."""
+    peak = max(float(np.max(np.abs(expected))) if expected.size else 0.0, scale)
     tolerance = ulps * np.spacing(peak)
     if result.dtype == np.float32:
         tolerance = np.maximum(tolerance, np.spacing(np.abs(expected).astype(np.float32)).astype(np.float64))

@@ -33,13 +33,21 @@ def as_number_array(owner: str, name: str, value, *, allow_inf: bool = False):
         raise TypeError(f"{owner}: {name} must be a real number or an array of real numbers, "
                         f"got {describe(value)} ({_type_name(value)})")
     if isinstance(value, numbers.Real) and not isinstance(value, np.ndarray):
-        array = np.asarray(float(value))
+        try:
+            array = np.asarray(float(value))
+        except OverflowError:
+            raise ValueError(f"{owner}: {name} must be finite, got {describe(value)} "
+                             f"(too large for float64)") from None
     else:
         try:
             array = np.asarray(value)
         except Exception as error:  # ragged lists and the like
             raise TypeError(f"{owner}: {name} must be a real number or an array of real numbers, "
                             f"got {describe(value)} ({error})") from None
+        if array.dtype.kind == "O" and array.size and all(isinstance(v, int) and not isinstance(v, bool)
+                                                          for v in array.flat):
+            raise ValueError(f"{owner}: {name} must be finite, got {describe(value)} "
+                             f"(too large for float64)")
         if array.dtype.kind not in "iuf":
             raise TypeError(f"{owner}: {name} must be a real number or an array of real numbers, "
                             f"got {describe(value)} ({_type_name(array)})")

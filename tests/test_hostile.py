@@ -523,7 +523,8 @@ _RELATION_BROADCAST = ("library bug: non-broadcastable array parameters reach a 
                        "'operands could not be broadcast together' escapes without the parameter names; "
                        "call broadcast_shape(owner, shapes) in Family._setup before self._check (and in noam)")
 for _case in CASES:
-    if _case.id.endswith("=huge-int") and not _case.id.startswith(("call", "curve")):
+    if _case.id.endswith("=huge-int") and not _case.id.startswith(("call", "curve")) and \
+            not any(seq in _case.id for seq in ("milestones=", "boundaries=")):
         KNOWN_BUGS[("*", _case.id)] = _OVERFLOW
 for _case_id in ("WarmupCosine.total_steps+warmup_steps=non-broadcastable",
                  "WarmupStableDecay.total_steps+warmup_steps=non-broadcastable",
@@ -542,10 +543,6 @@ assert all(case_id in CASE_IDS for _, case_id in KNOWN_BUGS), "stale KNOWN_BUGS 
 
 def test_writable_memoryview_out_is_accepted(request, backend):
     """API section 3: out may be a memoryview (any array numpy can view without copying)."""
-    request.applymarker(pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-        "library bug: _dispatch._check_out rejects memoryview (it only accepts ndarray, __dlpack__ or "
-        "__array_interface__); accept objects supporting the buffer protocol (isinstance(out, memoryview) "
-        "or np.asarray(out) without copy) and check writability")))
     s = fastlr.Cosine(peak_lr=1.0, total_steps=10)
     buf = np.full(5, SENTINEL)
     s(np.arange(5), out=memoryview(buf))
