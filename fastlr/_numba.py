@@ -2,10 +2,12 @@
 
 One interpreter walks the output in C order in blocks of ``BLOCK`` elements: it loads the steps of the
 block into register 0 as float64 (or computes them for the implicit ``start + i`` of ``curve``), gathers
-every array operand of the block (a scalar operand is written into its buffer once per thread), runs the
+every array operand of the block (a scalar operand is written into its buffer once per call), runs the
 instructions, and stores the result register (rounded once to float32 if ``out`` is float32). Large calls
-run the blocks in parallel with ``prange``; every element is computed by the same code whatever the block
-split, so the result is bit-identical for any thread count.
+split the output into chunks of whole blocks and run the (nogil) serial kernel on them from a small
+thread pool; every element is computed by the same code whatever the split, so the result is
+bit-identical for any thread count. (numba's ``prange`` driver cost 10-20 s of compile time per opcode
+set and ties the process to numba's threading layer, which is not fork-safe.)
 
 Every kernel is ``@njit(cache=True, nogil=True, error_model="numpy")``, without fastmath (IEEE division
 by zero, no reassociation, no fused multiply-add). The cosine factor uses a vectorizable ``cospi`` with
@@ -14,21 +16,28 @@ exact argument reduction (``cospi(0) == 1``, ``cospi(1) == -1``) so that LLVM ve
 is piecewise constant (step decay, milestones, restarts, triangular2), which keeps those bit-identical to
 the reference.
 
-Argument types are canonicalised before the call (every step dtype has its own argument, the output has
-a float64 and a float32 argument, shapes and strides are int64 arrays), so each kernel compiles exactly once
-per process and once per machine with the on-disk cache. Nothing is compiled at import.
+The interpreter of a program is generated for the set of opcodes it uses (see ``_Driver``), so a
+program compiles only its own families. Argument types are canonicalised before the call (every step
+dtype goes through one read-only byte buffer, the output has a float64 and a float32 argument, shapes
+and strides are read-only int64 arrays), so each kernel compiles once per process and once per machine
+with the on-disk cache. Nothing is compiled at import.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import hashlib
+import importlib.util
 import math
 import os
+import sys
+import tempfile
 import threading
 import time
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ._program import (
     CONSTANT,
@@ -63,7 +72,7 @@ BLOCK = 512
 PARALLEL_THRESHOLD = 1 << 15
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
-_INLINE = dict(cache=True, nogil=True, error_model="numpy", inline="always")
+_INLINE = _JIT  # numba-level inline="always" costs seconds of compile time; LLVM inlines these anyway
 
 # step kinds
 _ITOA, _I32, _I64, _F32, _F64 = 0, 1, 2, 3, 4
@@ -634,48 +643,6 @@ def _combinator(op, d, a, b, c, ops, p0, p1, n):
 
 
 @njit(**_JIT)
-def _run_instruction(op, regs, ops, row, tables, n):
-    """Static dispatch on the opcode: one call per instruction and block (no first-class functions,
-    whose per-call unboxing costs milliseconds)."""
-    if op == CONSTANT:
-        _op_constant(regs, ops, row, tables, n)
-    elif op == LINEAR:
-        _op_linear(regs, ops, row, tables, n)
-    elif op == STEP_DECAY:
-        _op_step_decay(regs, ops, row, tables, n)
-    elif op == MULTI_STEP:
-        _op_multi_step(regs, ops, row, tables, n)
-    elif op == EXPONENTIAL:
-        _op_exponential(regs, ops, row, tables, n)
-    elif op == INVERSE_TIME:
-        _op_inverse_time(regs, ops, row, tables, n)
-    elif op == POLYNOMIAL:
-        _op_polynomial(regs, ops, row, tables, n)
-    elif op == COSINE:
-        _op_cosine(regs, ops, row, tables, n)
-    elif op == COSINE_RESTARTS:
-        _op_cosine_restarts(regs, ops, row, tables, n)
-    elif op == WARMUP_COSINE:
-        _op_warmup_cosine(regs, ops, row, tables, n)
-    elif op == WARMUP_STABLE_DECAY:
-        _op_wsd(regs, ops, row, tables, n)
-    elif op == ONE_CYCLE:
-        _op_one_cycle(regs, ops, row, tables, n)
-    elif op == CYCLIC:
-        _op_cyclic(regs, ops, row, tables, n)
-    elif op == INVERSE_SQRT:
-        _op_inverse_sqrt(regs, ops, row, tables, n)
-    elif op == TANH:
-        _op_tanh(regs, ops, row, tables, n)
-    elif op == PIECEWISE_CONSTANT:
-        _op_piecewise_constant(regs, ops, row, tables, n)
-    elif op == PIECEWISE_LINEAR:
-        _op_piecewise_linear(regs, ops, row, tables, n)
-    else:
-        _op_combinator(regs, ops, row, tables, n)
-
-
-@njit(**_JIT)
 def _load_steps(kind, buf, base, strides, shape, idx0, n, dst, start, fiota):
     if kind == _ITOA:
         _load_iota(buf, base, strides, shape, idx0, n, dst, start, fiota)
@@ -689,9 +656,48 @@ def _load_steps(kind, buf, base, strides, shape, idx0, n, dst, start, fiota):
         _load_f64(buf, base, strides, shape, idx0, n, dst, start, fiota)
 
 
+# --------------------------------------------------------------------------------------------------
+# the drivers, generated per set of opcodes
+#
+# A program only pays for the families it uses: the interpreter of a set of opcodes (``run_instruction``
+# dispatching statically to the ``_op_*`` adapters of that set, the serial and parallel drivers and the
+# scalar entry point) is generated as a small Python file in a cache directory and imported, so numba
+# caches it like any file-backed module (closures and exec'd code are not cacheable). The family
+# kernels stay here (cached once per machine, shared by every set). The file name hashes the opcode
+# set, fastlr's and numba's versions and this file's source, so an upgrade never reuses a stale cache.
+
+_OP_ADAPTERS = {
+    CONSTANT: "_op_constant", LINEAR: "_op_linear", STEP_DECAY: "_op_step_decay", MULTI_STEP: "_op_multi_step",
+    EXPONENTIAL: "_op_exponential", INVERSE_TIME: "_op_inverse_time", POLYNOMIAL: "_op_polynomial",
+    COSINE: "_op_cosine", COSINE_RESTARTS: "_op_cosine_restarts", WARMUP_COSINE: "_op_warmup_cosine",
+    WARMUP_STABLE_DECAY: "_op_wsd", ONE_CYCLE: "_op_one_cycle", CYCLIC: "_op_cyclic",
+    INVERSE_SQRT: "_op_inverse_sqrt", TANH: "_op_tanh", PIECEWISE_CONSTANT: "_op_piecewise_constant",
+    PIECEWISE_LINEAR: "_op_piecewise_linear",
+}
+_FAMILY_NAMES = {
+    CONSTANT: "Constant", LINEAR: "Linear", STEP_DECAY: "StepDecay", MULTI_STEP: "MultiStep",
+    EXPONENTIAL: "Exponential", INVERSE_TIME: "InverseTime", POLYNOMIAL: "Polynomial", COSINE: "Cosine",
+    COSINE_RESTARTS: "CosineRestarts", WARMUP_COSINE: "WarmupCosine", WARMUP_STABLE_DECAY: "WarmupStableDecay",
+    ONE_CYCLE: "OneCycle", CYCLIC: "Cyclic", INVERSE_SQRT: "InverseSqrt", TANH: "Tanh",
+    PIECEWISE_CONSTANT: "PiecewiseConstant", PIECEWISE_LINEAR: "PiecewiseLinear",
+}
+_COMBINATORS = (SHIFT, SELECT, MUL, SCALE, RAMP, ZERO)
+
+_DRIVER_TEMPLATE = '''"""Generated by fastlr._numba for the opcodes {opcodes} ({names}); safe to delete."""
+import numpy as np
+from numba import njit
+
+from fastlr._numba import BLOCK, _JIT, _gather, _load_steps{imports}
+
+
 @njit(**_JIT)
-def _run_range(code, opdata, opoff, opstr, tables, res, regs, ops, shape,
-               kind, sbuf, sbase, sstr, start, out64, out32, lo, hi):
+def run_instruction(op, regs, ops, row, tables, n):
+{dispatch}
+
+
+@njit(**_JIT)
+def run_range(code, opdata, opoff, opstr, tables, res, regs, ops, shape,
+              kind, sbuf, sbase, sstr, start, out64, out32, lo, hi):
     """Evaluate the output elements ``[lo, hi)`` (C order) block by block."""
     ndim = shape.size
     nops = opoff.size
@@ -720,12 +726,11 @@ def _run_range(code, opdata, opoff, opstr, tables, res, regs, ops, shape,
             idx0[dd] = rem % shape[dd]
             rem //= shape[dd]
         _load_steps(kind, sbuf, sbase, sstr, shape, idx0, n, treg, start, fiota)
-        # array operands
         for k in range(nops):
             if not scal[k]:
                 _gather(opdata, opoff[k], opstr[k], shape, idx0, b0, n, ops[k])
         for pc in range(ninstr):
-            _run_instruction(code[pc, 0], regs, ops, code[pc], tables, n)
+            run_instruction(code[pc, 0], regs, ops, code[pc], tables, n)
         r = regs[res]
         if out64.size > 0:
             for j in range(n):
@@ -736,25 +741,147 @@ def _run_range(code, opdata, opoff, opstr, tables, res, regs, ops, shape,
 
 
 @njit(**_JIT)
-def _serial(code, opdata, opoff, opstr, tables, nreg, res, shape,
-            kind, sbuf, sbase, sstr, start, out64, out32, total):
+def serial(code, opdata, opoff, opstr, tables, nreg, res, shape,
+           kind, sbuf, sbase, sstr, start, out64, out32, lo, hi):
+    """Elements ``[lo, hi)``; nogil: the parallel path runs chunks of it on threads."""
     regs = np.empty((nreg, BLOCK))
     ops = np.empty((max(opoff.size, 1), BLOCK))
-    _run_range(code, opdata, opoff, opstr, tables, res, regs, ops, shape,
-               kind, sbuf, sbase, sstr, start, out64, out32, 0, total)
+    run_range(code, opdata, opoff, opstr, tables, res, regs, ops, shape,
+              kind, sbuf, sbase, sstr, start, out64, out32, lo, hi)
 
 
-@njit(parallel=True, **_JIT)
-def _parallel(code, opdata, opoff, opstr, tables, nreg, res, shape,
-              kind, sbuf, sbase, sstr, start, out64, out32, total, chunk):
-    nchunks = (total + chunk - 1) // chunk
-    for c in prange(nchunks):
-        lo = c * chunk
-        hi = min(lo + chunk, total)
-        regs = np.empty((nreg, BLOCK))
-        ops = np.empty((max(opoff.size, 1), BLOCK))
-        _run_range(code, opdata, opoff, opstr, tables, res, regs, ops, shape,
-                   kind, sbuf, sbase, sstr, start, out64, out32, lo, hi)
+@njit(**_JIT)
+def scalar(code, opdata, opoff, tables, nreg, res, t):
+    """One step of a program whose operands are all scalars: blocks of one element."""
+    nops = opoff.size
+    regs = np.empty((nreg, 1))
+    ops = np.empty((max(nops, 1), 1))
+    for k in range(nops):
+        ops[k, 0] = opdata[opoff[k]]
+    regs[0, 0] = t
+    for pc in range(code.shape[0]):
+        run_instruction(code[pc, 0], regs, ops, code[pc], tables, 1)
+    return regs[res, 0]
+'''
+
+
+def _driver_source(opcodes):
+    families = [op for op in opcodes if op in _OP_ADAPTERS]
+    combinators = any(op in _COMBINATORS for op in opcodes)
+    names = [_OP_ADAPTERS[op] for op in families] + (["_op_combinator"] if combinators else [])
+    branches = [(f"op == {op}", _OP_ADAPTERS[op]) for op in families]
+    if combinators:
+        branches.append((None, "_op_combinator"))
+    body = []
+    for k, (cond, fn) in enumerate(branches):
+        if cond is None or k == len(branches) - 1:  # the last branch takes every remaining opcode
+            body.append(("    else:\n" if k else "") + ("        " if k else "    ") +
+                        f"{fn}(regs, ops, row, tables, n)")
+        else:
+            body.append(f"    {'if' if k == 0 else 'elif'} {cond}:\n        {fn}(regs, ops, row, tables, n)")
+    return _DRIVER_TEMPLATE.format(
+        opcodes=",".join(map(str, opcodes)), names=_set_name(opcodes),
+        imports="".join(f", {n}" for n in names), dispatch="\n".join(body) or "    pass")
+
+
+def _set_name(opcodes):
+    names = [_FAMILY_NAMES[op] for op in opcodes if op in _FAMILY_NAMES]
+    if any(op in _COMBINATORS for op in opcodes):
+        names.append("combinators")
+    return "+".join(names) or "empty"
+
+
+def _cache_dirs():
+    env = os.environ.get("FASTLR_CACHE_DIR")
+    if env:
+        yield os.path.join(env, "numba")
+    env = os.environ.get("NUMBA_CACHE_DIR")
+    if env:
+        yield os.path.join(env, "fastlr")
+    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    yield os.path.join(xdg, "fastlr", "numba")
+    yield os.path.join(tempfile.gettempdir(), f"fastlr-numba-{os.getuid() if hasattr(os, 'getuid') else 0}")
+
+
+def _source_digest():
+    global _SOURCE_DIGEST
+    if _SOURCE_DIGEST is None:
+        h = hashlib.sha256()
+        try:
+            with open(__file__, "rb") as f:
+                h.update(f.read())
+        except OSError:  # pragma: no cover - a zipped install: the versions still key the cache
+            pass
+        from . import __version__
+
+        h.update(f"fastlr {__version__} numba {numba.__version__} numpy {np.__version__}".encode())
+        _SOURCE_DIGEST = h.hexdigest()
+    return _SOURCE_DIGEST
+
+
+_SOURCE_DIGEST = None
+
+
+def _write_driver(opcodes):
+    source = _driver_source(opcodes)
+    key = hashlib.sha256((_source_digest() + source).encode()).hexdigest()[:20]
+    fname = f"fastlr_driver_{key}.py"
+    errors = []
+    for directory in _cache_dirs():
+        path = os.path.join(directory, fname)
+        try:
+            with open(path, encoding="utf-8") as f:
+                if f.read() == source:
+                    return key, path
+        except OSError:
+            pass
+        try:
+            os.makedirs(directory, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(source)
+            os.replace(tmp, path)  # atomic: a concurrent process reads the old or the new, both whole
+            return key, path
+        except OSError as error:
+            errors.append(f"{directory}: {error}")
+    raise RuntimeError("fastlr: no writable cache directory for the numba drivers (" + "; ".join(errors) + ")")
+
+
+class _Driver:
+    """The compiled interpreter of one opcode set (its kernels compile on first use, each once)."""
+
+    def __init__(self, opcodes):
+        self.name = _set_name(opcodes)
+        key, self.path = _write_driver(opcodes)
+        modname = f"fastlr._numba_driver_{key}"
+        module = sys.modules.get(modname)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(modname, self.path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[modname] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                sys.modules.pop(modname, None)
+                raise
+        self.module = module
+        self.serial = module.serial
+        self.scalar = module.scalar
+        self.timed = set()  # kernels whose first call has been timed
+
+
+_drivers: dict = {}
+_driver_lock = threading.RLock()
+
+
+def _driver(opcodes):
+    drv = _drivers.get(opcodes)
+    if drv is None:
+        with _driver_lock:
+            drv = _drivers.get(opcodes)
+            if drv is None:
+                drv = _drivers[opcodes] = _Driver(opcodes)
+    return drv
 
 
 # --------------------------------------------------------------------------------------------------
@@ -776,6 +903,33 @@ _KIND = {np.dtype(np.int32): _I32, np.dtype(np.int64): _I64, np.dtype(np.float32
          np.dtype(np.float64): _F64}
 
 
+class _Prepared:
+    """What a program needs on every call, converted once: read-only canonical arrays and its driver."""
+
+    __slots__ = ("code", "opdata", "opoff", "tables", "nreg", "res", "nops", "driver", "scalar_ok", "strides")
+
+    def __init__(self, program):
+        self.code = _ro(np.ascontiguousarray(program.code, dtype=np.int64))
+        self.opdata = _ro(np.ascontiguousarray(program.operand_data, dtype=np.float64))
+        self.opoff = _ro(np.ascontiguousarray(program.operand_offset, dtype=np.int64))
+        self.tables = _ro(np.ascontiguousarray(program.tables, dtype=np.float64))
+        self.nreg = int(program.n_registers)
+        self.res = int(program.result_register)
+        self.nops = self.opoff.size
+        self.scalar_ok = not program.has_array_operands
+        self.strides = {}  # ndim -> zero operand strides (scalar operands)
+        self.driver = _driver(tuple(sorted(set(int(op) for op in self.code[:, 0]))))
+
+
+def _prepared(program) -> _Prepared:
+    # a Program is a frozen dataclass: the conversion rides on its instance dict, and dies with it
+    prep = program.__dict__.get("_numba_prepared")
+    if prep is None:
+        prep = _Prepared(program)
+        program.__dict__["_numba_prepared"] = prep
+    return prep
+
+
 def prepare_steps(steps, step_strides):
     """``(flat, base, strides)`` such that step element ``i`` is ``flat[base + sum_d i_d * strides[d]]``.
 
@@ -786,6 +940,9 @@ def prepare_steps(steps, step_strides):
     steps = np.asarray(steps)
     if not steps.dtype.isnative or steps.dtype not in _KIND:
         raise TypeError(f"unsupported step dtype {steps.dtype}")
+    sstr = _ro(np.ascontiguousarray(step_strides, dtype=np.int64))
+    if steps.ndim == 1 and steps.strides[0] == steps.itemsize:  # the common case: no view to build
+        return steps, 0, sstr
     itemsize = steps.itemsize
     if any(s % itemsize for s in steps.strides):
         raise ValueError("step strides must be multiples of the item size (copy the steps first)")
@@ -803,7 +960,7 @@ def prepare_steps(steps, step_strides):
     corner = tuple(slice(e - 1, e) if s < 0 else slice(0, 1) for e, s in zip(steps.shape, steps.strides))
     first = steps[corner] if steps.ndim else steps.reshape(1)
     flat = np.lib.stride_tricks.as_strided(first, shape=(hi - lo + 1,), strides=(itemsize,), writeable=False)
-    return flat, -lo, _ro(np.ascontiguousarray(step_strides, dtype=np.int64))
+    return flat, -lo, sstr
 
 
 _lock = threading.Lock()
@@ -818,7 +975,6 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reinit_lock)
 
 _num_threads = None
-_parallel_pid = None  # the process that launched the parallel kernel (threads do not survive fork)
 _report: dict = {}
 
 
@@ -852,37 +1008,51 @@ def get_num_threads() -> int:
 _compile_lock = threading.RLock()
 
 
-def _timed(name, kernel, *args):
-    if name in _report:
+def _timed(driver, name, *args):
+    """Call kernel ``name`` of ``driver``; its first call in this process is timed for the report."""
+    kernel = getattr(driver, name)
+    if name in driver.timed:
         return kernel(*args)
     with _compile_lock:
         t0 = time.perf_counter()
         result = kernel(*args)
         seconds = time.perf_counter() - t0
-        if name in _report:
+        if name in driver.timed:
             return result
         stats = kernel.stats
-        _report[name] = {
+        entry = _report.setdefault(driver.name, {"module": driver.path, "kernels": {}})
+        entry["kernels"][name] = {
             "first_call_seconds": seconds,
             "from_cache": bool(sum(stats.cache_hits.values())) and not sum(stats.cache_misses.values()),
-            "cache_path": stats.cache_path,
         }
+        entry["first_call_seconds"] = sum(k["first_call_seconds"] for k in entry["kernels"].values())
+        entry["from_cache"] = all(k["from_cache"] for k in entry["kernels"].values())
+        driver.timed.add(name)
     return result
 
 
 def compile_report() -> dict:
-    """First-call time of each kernel in this process and whether it was loaded from numba's cache.
+    """First-call time of each compiled kernel in this process and whether numba's cache served it.
 
-    ``serial`` / ``parallel``: the two drivers, each containing every family (first call, includes
-    running it): compiled once per machine, then loaded from numba's on-disk cache.
+    ``families``: one entry per set of opcodes that a program used (named after its families, e.g.
+    ``"WarmupCosine"`` or ``"Linear+Cosine+combinators"``), with ``kernels`` (``serial``, ``scalar``: each
+    compiled on its first use only, with its first-call seconds, running included, and ``from_cache``), their total ``first_call_seconds``, ``from_cache`` (every kernel came from the
+    cache) and ``module``, the generated driver file.
     """
-    return {name: (dict(entry) if isinstance(entry, dict) else entry) for name, entry in _report.items()}
+    with _compile_lock:
+        families = {name: dict(entry, kernels={k: dict(v) for k, v in entry["kernels"].items()})
+                    for name, entry in _report.items()}
+    return {"families": families, "cache_dir": os.path.dirname(next(iter(_drivers.values())).path)
+            if _drivers else None}
 
 
 def evaluate(program, steps, step_strides, start, out, shape, operand_strides) -> None:
     """Run ``program`` on the steps (or ``start + sum_d i_d * step_strides[d]`` if ``steps is None``)."""
-    shape_a = _ro(np.asarray(shape, dtype=np.int64).reshape(-1))
-    total = int(np.prod(shape_a)) if shape_a.size else 1
+    prep = _prepared(program)
+    shape_a = _ro(np.array(shape, dtype=np.int64).reshape(-1))
+    total = 1
+    for extent in shape_a.tolist():
+        total *= extent
     if total == 0:
         return
     if steps is None:
@@ -893,42 +1063,59 @@ def evaluate(program, steps, step_strides, start, out, shape, operand_strides) -
     else:
         flat, sbase, sstr = prepare_steps(steps, step_strides)
         kind = _KIND[flat.dtype]
-        sbuf = flat.view(np.uint8)
+        sbuf = _ro(flat.view(np.uint8))  # read-only whatever the caller's flags: one type
     flat_out = out.reshape(-1)
     if flat_out.dtype == np.float64:
         out64, out32 = flat_out, _EMPTY_OUT[np.dtype(np.float32)]
     else:
         out64, out32 = _EMPTY_OUT[np.dtype(np.float64)], flat_out
-    nops = program.operand_offset.size
-    opstr = _ro(np.ascontiguousarray(np.asarray(operand_strides, dtype=np.int64).reshape(nops, shape_a.size)))
-    code = _ro(np.ascontiguousarray(program.code, dtype=np.int64))
-    args = (code, _ro(program.operand_data), _ro(program.operand_offset), opstr,
-            _ro(program.tables), int(program.n_registers), int(program.result_register), shape_a,
-            kind, sbuf, int(sbase), sstr, float(start), out64, out32,
-            total)
-    global _parallel_pid
+    opstr = operand_strides
+    if not (isinstance(opstr, np.ndarray) and opstr.dtype == np.int64 and opstr.ndim == 2
+            and opstr.flags.c_contiguous and not opstr.flags.writeable):
+        opstr = _ro(np.ascontiguousarray(np.asarray(opstr, dtype=np.int64).reshape(prep.nops, shape_a.size)))
+    args = (prep.code, prep.opdata, prep.opoff, opstr, prep.tables, prep.nreg, prep.res, shape_a,
+            kind, sbuf, int(sbase), sstr, float(start), out64, out32)
+    drv = prep.driver
     nthreads = _threads()
-    pid = os.getpid()
-    if total < PARALLEL_THRESHOLD or nthreads == 1 or (_parallel_pid is not None and _parallel_pid != pid):
-        # serial below the threshold, and in a child forked after a parallel launch: numba's OpenMP
-        # layer terminates such a child, and its workqueue layer is not fork-safe either
-        _timed("serial", _serial, *args)
+    if total < PARALLEL_THRESHOLD or nthreads == 1:
+        _timed(drv, "serial", *args, 0, total)
         return
-    # a few chunks per thread, each a whole number of blocks
+    # a few chunks per thread, each a whole number of blocks: every element is computed by the same
+    # code whatever the split, so the result is bit-identical for any thread count
     chunk = max(BLOCK, -(-total // (4 * nthreads * BLOCK)) * BLOCK)
-    with _lock:  # numba's workqueue layer is not safe for concurrent launches
-        _parallel_pid = pid
-        numba.set_num_threads(nthreads)
-        _timed("parallel", _parallel, *args, chunk)
+    if "serial" not in drv.timed:
+        _timed(drv, "serial", *args, 0, min(chunk, total))  # compile (or load) before fanning out
+    bounds = [(lo, min(lo + chunk, total)) for lo in range(0, total, chunk)]
+    kernel = drv.serial
+    with _lock:  # one parallel launch at a time: at most nthreads threads busy
+        futures = [_pool(nthreads).submit(kernel, *args, lo, hi) for lo, hi in bounds]
+        for f in futures:
+            f.result()
 
 
-_SCALAR_STRIDES = _ro(np.zeros(1, dtype=np.int64))
+_pool_state = [None, None, 0]  # (pid, executor, workers)
+
+
+def _pool(nthreads):
+    """The worker threads of this process (threads do not survive fork: a child makes its own)."""
+    pid, executor, workers = _pool_state
+    if executor is None or pid != os.getpid() or workers != nthreads:
+        if executor is not None and pid == os.getpid():
+            executor.shutdown(wait=False)
+        executor = concurrent.futures.ThreadPoolExecutor(max_workers=nthreads, thread_name_prefix="fastlr-numba")
+        _pool_state[:] = [os.getpid(), executor, nthreads]
+    return executor
 
 
 def scalar(program, t: float) -> float:
     """The value at one step of a program without array operands."""
-    out = np.empty(1)
-    steps = np.array([float(t)])
-    evaluate(program, steps, _SCALAR_STRIDES, 0.0, out, (1,),
-             np.zeros((program.operand_offset.size, 1), dtype=np.int64))
-    return float(out[0])
+    prep = _prepared(program)
+    if not prep.scalar_ok:
+        out = np.empty(1)
+        evaluate(program, np.array([float(t)]), np.zeros(1, dtype=np.int64), 0.0, out, (1,),
+                 np.zeros((prep.nops, 1), dtype=np.int64))
+        return float(out[0])
+    drv = prep.driver
+    if "scalar" in drv.timed:
+        return drv.scalar(prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res, float(t))
+    return _timed(drv, "scalar", prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res, float(t))
