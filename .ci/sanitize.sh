@@ -65,7 +65,7 @@ if [[ -z "$CORE" ]]; then
   CORE="$(ls "$SRC"/fastlr/_core*.so 2>/dev/null | head -1 || true)"
 fi
 [[ -n "$CORE" ]] || { echo "sanitize.sh: the build produced no _core*.so" >&2; exit 1; }
-if ! nm -D "$CORE" 2>/dev/null | grep -q '__asan_'; then
+if [[ "$(nm -D "$CORE" 2>/dev/null | grep -c '__asan_' || true)" == 0 ]]; then
   echo "sanitize.sh: $CORE is not instrumented with ASan" >&2
   exit 1
 fi
@@ -75,7 +75,12 @@ LIBASAN="$(g++ -print-file-name=libasan.so)"
 LIBUBSAN="$(g++ -print-file-name=libubsan.so)"
 [[ -f "$LIBASAN" ]] || { echo "sanitize.sh: libasan.so not found ($LIBASAN)" >&2; exit 1; }
 
-export LD_PRELOAD="$LIBASAN"  # libubsan comes in as a dependency of the sanitized core
+LIBSTDCXX="$(g++ -print-file-name=libstdc++.so)"
+# libasan first (it must be the first DSO); libstdc++ right after it, so that ASan's __cxa_throw
+# interceptor finds the real one at start-up (python itself does not link libstdc++; without it
+# the first C++ exception aborts with "CHECK failed: ... real___cxa_throw"). libubsan comes in as a
+# dependency of the sanitized core.
+export LD_PRELOAD="$LIBASAN:$LIBSTDCXX"
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1:allocator_may_return_null=1:${ASAN_OPTIONS_EXTRA:-}"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export PYTHONPATH="$SRC${PYTHONPATH:+:$PYTHONPATH}"

@@ -46,7 +46,7 @@ class _Backend:
                     if reason is not None:
                         raise BackendUnavailable(f"backend {self.name!r} is unavailable: {reason}")
                     self._module = self._load()
-                    if _threads.requested is not None:
+                    if _threads.requested is not None and self.name != "numpy":
                         self._module.set_num_threads(_threads.requested)
         return self._module
 

@@ -515,17 +515,10 @@ assert len(set(CASE_IDS)) == len(CASE_IDS), "duplicate hostile case ids"
 #: (backend or "*", case id) -> reason. Library bugs: strict xfail until fixed.
 KNOWN_BUGS: dict = {}
 
-_OVERFLOW = ("library bug: a Python int too large for float64 raises OverflowError from float() in "
-             "_validation.as_number_array; it should be ValueError naming the parameter "
-             "(catch OverflowError around float(value))")
 _RELATION_BROADCAST = ("library bug: non-broadcastable array parameters reach a cross-parameter check "
                        "(require(...) in _check, or InverseSqrt.noam's product) before broadcast_shape, so numpy's "
                        "'operands could not be broadcast together' escapes without the parameter names; "
                        "call broadcast_shape(owner, shapes) in Family._setup before self._check (and in noam)")
-for _case in CASES:
-    if _case.id.endswith("=huge-int") and not _case.id.startswith(("call", "curve")) and \
-            not any(seq in _case.id for seq in ("milestones=", "boundaries=")):
-        KNOWN_BUGS[("*", _case.id)] = _OVERFLOW
 for _case_id in ("WarmupCosine.total_steps+warmup_steps=non-broadcastable",
                  "WarmupStableDecay.total_steps+warmup_steps=non-broadcastable",
                  "WarmupStableDecay.warmup_steps+decay_steps=non-broadcastable",
