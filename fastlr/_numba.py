@@ -874,6 +874,16 @@ _drivers: dict = {}
 _driver_lock = threading.RLock()
 
 
+def _driver_key(opcodes) -> tuple:
+    """The opcode set a program's driver is generated for: its one family plus every combinator, or,
+    for composites of several families, every family (one shared driver, so that arbitrary mixes
+    compile once per machine rather than once per mix)."""
+    families = sorted({int(op) for op in opcodes if int(op) in _OP_ADAPTERS})
+    if len(families) > 1:
+        families = sorted(_OP_ADAPTERS)
+    return tuple(families) + _COMBINATORS
+
+
 def _driver(opcodes):
     drv = _drivers.get(opcodes)
     if drv is None:
@@ -918,7 +928,7 @@ class _Prepared:
         self.nops = self.opoff.size
         self.scalar_ok = not program.has_array_operands
         self.strides = {}  # ndim -> zero operand strides (scalar operands)
-        self.driver = _driver(tuple(sorted(set(int(op) for op in self.code[:, 0]))))
+        self.driver = _driver(_driver_key(self.code[:, 0]))
 
 
 def _prepared(program) -> _Prepared:
