@@ -83,6 +83,10 @@ class _Backend:
     def scalar(self, schedule, t: float) -> float:
         raise NotImplementedError
 
+    def scalar_function(self, schedule):
+        """A callable ``f(t: float) -> float`` for ``schedule`` (cached on the schedule by the facade)."""
+        return lambda t: self.scalar(schedule, t)
+
     def describe(self) -> str:
         return ""
 
@@ -116,6 +120,9 @@ class _CppBackend(_Backend):
 
     def scalar(self, schedule, t):
         return self._core_program(schedule, schedule._program()).scalar(t)
+
+    def scalar_function(self, schedule):
+        return self._core_program(schedule, schedule._program()).scalar
 
     def describe(self):
         module = self.module()
@@ -242,6 +249,20 @@ def get_backend() -> str:
 
 def active() -> _Backend:
     return _BACKENDS[get_backend()]
+
+
+def scalar_function(schedule):
+    """The fastest route to ``schedule(t)`` for one float ``t`` with the active backend, cached on the
+    schedule (one entry per backend)."""
+    name = _override.get() or _default or get_backend()
+    functions = schedule.__dict__.get("_scalar_functions")
+    if functions is None:
+        functions = {}
+        object.__setattr__(schedule, "_scalar_functions", functions)
+    function = functions.get(name)
+    if function is None:
+        function = functions[name] = _BACKENDS[name].scalar_function(schedule)
+    return function
 
 
 def set_backend(name: str) -> None:

@@ -22,6 +22,10 @@ def _bad_step(index, value) -> ValueError:
     return ValueError(f"steps must be finite and >= 0, got {where}={describe(value)}")
 
 
+_float64 = np.float64
+_scalar_function = _backends.scalar_function
+
+
 def scalar_call(schedule, t):
     """The shortest route: a Python int or float, scalar parameters, no ``out``."""
     if not (t >= 0 and t < math.inf):
@@ -29,8 +33,9 @@ def scalar_call(schedule, t):
     try:
         value = float(t)
     except OverflowError:
-        raise ValueError(f"steps must be finite and >= 0, got t={describe(t)} (too large for float64)")
-    return np.float64(_backends.active().scalar(schedule, value))
+        raise ValueError(f"steps must be finite and >= 0, got t={describe(t)} (too large for float64)") \
+            from None
+    return _float64(_scalar_function(schedule)(value))
 
 
 def as_array(value, name: str) -> np.ndarray:
