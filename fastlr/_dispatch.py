@@ -169,7 +169,11 @@ def curve_call(schedule, n, start, out, dtype):
     if isinstance(start, (bool, np.bool_)) or not isinstance(start, numbers.Real):
         raise TypeError(f"curve: start must be a real number, got {describe(start)} "
                         f"({type(start).__name__})")
-    if not (start >= 0 and start + n < math.inf):
+    try:
+        finite = start >= 0 and float(start) + n < math.inf
+    except OverflowError:
+        finite = False
+    if not finite:
         raise ValueError(f"curve: start must be finite and >= 0, got start={describe(start)}")
     shape = (int(n),) + schedule.param_shape
     if out is not None:

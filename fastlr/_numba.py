@@ -246,9 +246,12 @@ def _f_cosine(d, t, pk, tt, mn, n):
 
 @njit(**_INLINE)
 def _restart_start(i, c, m):
+    # the reference's form: one recurrence step on the closed form (exact starts for integer c, m)
     if m == 1.0:
         return c * i
-    return _sdiv(c * (m ** i - 1.0), m - 1.0)
+    if i <= 0.0:
+        return 0.0
+    return m * _sdiv(c * (m ** (i - 1.0) - 1.0), m - 1.0) + c
 
 
 @njit(**_JIT)

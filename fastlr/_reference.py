@@ -97,8 +97,15 @@ def cosine(t, peak_lr, total_steps, min_lr):
 
 
 def _restart_start(i, cycle_steps, cycle_mult):
-    """Step at which cycle ``i`` starts: ``c * i`` if ``m == 1`` else ``c * (m**i - 1) / (m - 1)``."""
-    geometric = _safe_div(cycle_steps * (cycle_mult**i - 1.0), cycle_mult - 1.0)
+    """Step at which cycle ``i`` starts: ``c * i`` if ``m == 1``, else ``S_i = m * S_{i-1} + c`` with
+    ``S_{i-1} = c * (m**(i-1) - 1) / (m - 1)`` (``S_0 = 0``).
+
+    One step of the recurrence on top of the closed form keeps the starts exact for integer ``c`` and
+    ``m`` up to 2**53: the closed form alone rounds ``10.0**16 - 1`` to ``1e16`` and misplaces
+    t = 1111111111111111 (``c = 1, m = 10``).
+    """
+    previous = _safe_div(cycle_steps * (cycle_mult ** (i - 1.0) - 1.0), cycle_mult - 1.0)
+    geometric = np.where(i > 0, cycle_mult * previous + cycle_steps, 0.0)
     return np.where(cycle_mult == 1.0, cycle_steps * i, geometric)
 
 

@@ -238,6 +238,10 @@ class Family(Schedule):
             if name in self._numeric and not (name in self._allow_inf and value is None):
                 value = as_number_array(owner, name, value, allow_inf=name in self._allow_inf)
             values[name] = value
+        # shapes first: a cross-parameter rule on arrays that do not broadcast would raise numpy's
+        # message instead of one naming the parameters
+        broadcast_shape(owner, {k: np.shape(v) for k, v in values.items()
+                                if k in self._numeric and isinstance(v, np.ndarray)})
         self._check(owner, values)
         self._finish(values)
 
@@ -721,6 +725,8 @@ class InverseSqrt(Family):
         d_model = as_number_array("InverseSqrt.noam", "d_model", d_model)
         warmup = as_number_array("InverseSqrt.noam", "warmup_steps", warmup_steps)
         scale = as_number_array("InverseSqrt.noam", "scale", scale)
+        broadcast_shape("InverseSqrt.noam", {"d_model": np.shape(d_model), "warmup_steps": np.shape(warmup),
+                                             "scale": np.shape(scale)})
         require("InverseSqrt.noam", np.asarray(d_model) > 0, "d_model must be > 0", {"d_model": d_model})
         require("InverseSqrt.noam", np.asarray(warmup) > 0, "warmup_steps must be > 0",
                 {"warmup_steps": warmup})

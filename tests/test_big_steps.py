@@ -140,13 +140,10 @@ def test_restarts_at_2_53_terminates(request, backend):
     assert proc.stdout.strip() == "[1.0, 1.0]", proc.stdout
 
 
-def test_restarts_mult_10_exact_at_cycle_16(request, backend):
+def test_restarts_mult_10_exact_at_cycle_16(backend):
     """API: the cycle index is exact at cycle starts. S_16 = (10**16 - 1) / 9 = 1111111111111111 < 2**53."""
-    request.applymarker(pytest.mark.xfail(strict=True, reason=(
-        "library bug (reference and every backend): the cycle start c*(m**i - 1)/(m - 1) rounds "
-        "10.0**16 - 1 to 1e16, so S_16 = 1111111111111111.1 > t and t lands at the end of cycle 15 "
-        "(value min_lr instead of peak); compute starts exactly, e.g. by Horner c*(1 + m*(1 + m*(...))) "
-        "or c*((m**i - 1)//(m - 1)) in integers when c and m are integers")))
     s = fastlr.CosineRestarts(1.0, 1, 0.0, 10.0, 1.0)
-    t = (10**16 - 1) // 9
-    assert s(np.array([t], dtype=np.int64))[0] == 1.0
+    for cycle in range(1, 17):
+        t = (10**cycle - 1) // 9
+        with fastlr.use_backend(backend):
+            assert s(np.array([t - 1, t], dtype=np.int64)).tolist()[1] == 1.0, cycle

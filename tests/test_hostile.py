@@ -515,22 +515,6 @@ assert len(set(CASE_IDS)) == len(CASE_IDS), "duplicate hostile case ids"
 #: (backend or "*", case id) -> reason. Library bugs: strict xfail until fixed.
 KNOWN_BUGS: dict = {}
 
-_RELATION_BROADCAST = ("library bug: non-broadcastable array parameters reach a cross-parameter check "
-                       "(require(...) in _check, or InverseSqrt.noam's product) before broadcast_shape, so numpy's "
-                       "'operands could not be broadcast together' escapes without the parameter names; "
-                       "call broadcast_shape(owner, shapes) in Family._setup before self._check (and in noam)")
-for _case_id in ("WarmupCosine.total_steps+warmup_steps=non-broadcastable",
-                 "WarmupStableDecay.total_steps+warmup_steps=non-broadcastable",
-                 "WarmupStableDecay.warmup_steps+decay_steps=non-broadcastable",
-                 "Cyclic.base_lr+max_lr=non-broadcastable",
-                 "InverseSqrt.noam.d_model+warmup_steps=non-broadcastable",
-                 "InverseSqrt.noam.warmup_steps+scale=non-broadcastable",
-                 "Tanh.lower+upper=non-broadcastable"):
-    KNOWN_BUGS[("*", _case_id)] = _RELATION_BROADCAST
-for _kind in ("scalar", "array"):
-    KNOWN_BUGS[("*", f"curve[{_kind}].start=huge-int")] = (
-        "library bug: curve(start=10**400) raises OverflowError from float(start) in _dispatch.curve_call; "
-        "it should be ValueError naming start")
 assert all(case_id in CASE_IDS for _, case_id in KNOWN_BUGS), "stale KNOWN_BUGS entry"
 
 

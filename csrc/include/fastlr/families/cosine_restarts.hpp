@@ -8,7 +8,7 @@ namespace fastlr {
 namespace FASTLR_ARCH_NS {
 
 // Operands: peak, c (cycle_steps), min_lr, m (cycle_mult), d (cycle_decay), limit (inf = none).
-// S_i = c * i if m == 1 else c * (m**i - 1) / (m - 1), with std::pow as numpy's power.
+// S_i = c * i if m == 1 else m * S_{i-1} + c on top of the closed form (see restart_start).
 // Three passes per block: (1) a vectorized floor(log) guess of i, (2) the exact correction against
 // the starts (scalar, memoized: consecutive steps share a cycle), (3) the vectorized cosine.
 struct RestartState {
@@ -16,9 +16,12 @@ struct RestartState {
     double s0 = 0, s1 = 0, pm = 1, pd = 1;
 };
 
+// One recurrence step on the closed form, S_i = m * S_{i-1} + c: exact starts for integer c and m up
+// to 2**53 (the closed form alone rounds 10.0**16 - 1 to 1e16). As the reference's _restart_start.
 FASTLR_INLINE double restart_start(double i, double c, double m) {
     if (m == 1.0) return c * i;
-    return safe_div(c * (std::pow(m, i) - 1.0), m - 1.0);
+    if (i <= 0.0) return 0.0;
+    return m * safe_div(c * (std::pow(m, i - 1.0) - 1.0), m - 1.0) + c;
 }
 
 inline void restart_set(RestartState& st, double i, double c, double m, double d) {
