@@ -13,7 +13,8 @@ import importlib
 import importlib.util
 import os
 import threading
-from typing import Iterator, Optional
+from collections.abc import Iterator
+from typing import Optional
 
 import numpy as np
 

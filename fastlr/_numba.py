@@ -1047,10 +1047,11 @@ def _timed(driver, name, *args):
 def compile_report() -> dict:
     """First-call time of each compiled kernel in this process and whether numba's cache served it.
 
-    ``families``: one entry per set of opcodes that a program used (named after its families, e.g.
-    ``"WarmupCosine"`` or ``"Linear+Cosine+combinators"``), with ``kernels`` (``serial``, ``scalar``: each
-    compiled on its first use only, with its first-call seconds, running included, and ``from_cache``), their total ``first_call_seconds``, ``from_cache`` (every kernel came from the
-    cache) and ``module``, the generated driver file.
+    ``families``: one entry per driver used (one per single family, e.g. ``"WarmupCosine+combinators"``,
+    and one shared by every mix of families), with ``kernels`` (``serial``, ``scalar``: each compiled on
+    its first use only, with its first-call seconds, running included, and ``from_cache``), their total
+    ``first_call_seconds``, ``from_cache`` (every kernel came from the cache) and ``module``, the
+    generated driver file.
     """
     with _compile_lock:
         families = {name: dict(entry, kernels={k: dict(v) for k, v in entry["kernels"].items()})

@@ -8,7 +8,8 @@ broadcasts with the steps; past the horizon a schedule holds its final value unl
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, ClassVar, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, Callable, ClassVar, Optional, Union
 
 import numpy as np
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pathlib
 import subprocess
@@ -18,8 +17,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import fastlr._program as P  # noqa: E402
-from fastlr import _reference as R  # noqa: E402
 from fastlr import _numba as nb  # noqa: E402
+from fastlr import _reference as R  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:First-class function type feature is experimental")
 
