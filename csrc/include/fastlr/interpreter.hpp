@@ -88,6 +88,24 @@ inline void run_family(Block& b, const int64_t* ins) {
         for (int64_t i = 0; i < n; ++i) dst[i] = F::eval(t[i], p);
         return;
     }
+    if (F::kLogOp < 0 && K > 1) {
+        // only operand 0 varies (per-parameter peak_lr, the common case): the other operands, and
+        // what load() derives from them (reciprocals), stay loop invariants
+        bool rest_const = !b.op_const[ins[kFieldOps]];
+        for (int k = 1; k < K; ++k) rest_const = rest_const && b.op_const[ins[kFieldOps + k]];
+        if (rest_const) {
+            double v[NV] = {};
+            for (int k = 1; k < K; ++k) v[k] = b.opp[ins[kFieldOps + k]][0];
+            const double* o0 = b.full(ins[kFieldOps]);
+            for (int64_t i = 0; i < n; ++i) {
+                double w[NV];
+                for (int k = 0; k < NV; ++k) w[k] = v[k];
+                w[0] = o0[i];
+                dst[i] = F::eval(t[i], F::load(w));
+            }
+            return;
+        }
+    }
     const double* ops[K];
     for (int k = 0; k < K; ++k) ops[k] = b.full(ins[kFieldOps + k]);
     const double* lh = ops[0];
@@ -114,6 +132,26 @@ inline void run_family(Block& b, const int64_t* ins) {
     }
 }
 
+// StepDecay with block-constant parameters: lr * gamma ** e with e = floor(t / step_size). The
+// power is std::pow (numpy's power: the same bits), computed once per distinct e; consecutive steps
+// share e, so a block usually needs one pow (or two).
+inline void step_decay_const(const double* t, double lr, double gamma, double step, double* e, double* dst,
+                             int64_t n) {
+    for (int64_t i = 0; i < n; ++i) e[i] = floor_(t[i] / step);
+    double lo = e[0], hi = e[0];
+    for (int64_t i = 0; i < n; ++i) { lo = dmin(lo, e[i]); hi = dmax(hi, e[i]); }
+    if (lo == hi) {
+        const double v = lr * std::pow(gamma, lo);
+        for (int64_t i = 0; i < n; ++i) dst[i] = v;
+        return;
+    }
+    double last = lo, pw = std::pow(gamma, lo);
+    for (int64_t i = 0; i < n; ++i) {
+        if (e[i] != last) { last = e[i]; pw = std::pow(gamma, last); }
+        dst[i] = lr * pw;
+    }
+}
+
 inline void run_instruction(Block& b, const int64_t* ins) {
     const int64_t n = b.n;
     const ProgramView& P = *b.prog;
@@ -121,7 +159,13 @@ inline void run_instruction(Block& b, const int64_t* ins) {
     switch (ins[0]) {
         case op::CONSTANT: return run_family<ConstantF>(b, ins);
         case op::LINEAR: return run_family<LinearF>(b, ins);
-        case op::STEP_DECAY: return run_family<StepDecayF>(b, ins);
+        case op::STEP_DECAY: {
+            const int64_t* o = ins + kFieldOps;
+            if (b.op_const[o[0]] && b.op_const[o[1]] && b.op_const[o[2]] && n > 0)
+                return step_decay_const(b.reg[ins[2]], b.opp[o[0]][0], b.opp[o[1]][0], b.opp[o[2]][0],
+                                        b.take_scratch(), b.wreg[ins[1]], n);
+            return run_family<StepDecayF>(b, ins);
+        }
         case op::EXPONENTIAL:
             return mode ? run_family<ExponentialF<1>>(b, ins) : run_family<ExponentialF<0>>(b, ins);
         case op::INVERSE_TIME:
@@ -276,8 +320,108 @@ inline void load_steps_seg(const T* p, int64_t stride, double* dst, int64_t m) {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Fused curve: a program of one family instruction whose operands are all scalars, evaluated at
+// the implicit steps start + i (1-D). The steps are generated inside the family loop and the result
+// is stored (rounded to float32 if asked) in the same loop: no register, no extra pass over L1.
+// The step values are those of the block path (start + (k0 + j * stride), integers exact below
+// 2**53), so the bits are the same as the block interpreter's.
+using FusedFn = void (*)(const ProgramView&, const int64_t* ins, const EvalArgs&, int64_t, int64_t);
+
+template <class F, class = void>
+struct has_evalv { static constexpr bool value = false; };
+template <class F>
+struct has_evalv<F, decltype(void(F::kVec))> { static constexpr bool value = F::kVec; };
+
+template <class F, class OutT>
+inline void fused_loop(const typename F::P& p, double st, double sd, int64_t ss, int64_t begin, int64_t end,
+                       OutT* out) {
+    constexpr int64_t kChunk = 4096;
+    for (int64_t c0 = begin; c0 < end; c0 += kChunk) {
+        const int m = int((end - c0) < kChunk ? (end - c0) : kChunk);
+        const double k0 = double(c0 * ss);
+        OutT* o = out + c0;
+        int j = 0;
+        if constexpr (has_evalv<F>::value) {
+            v4d jv = {0.0, 1.0, 2.0, 3.0};
+            for (; j + 4 <= m; j += 4, jv += 4.0) storev(o + j, F::evalv(st + (k0 + jv * sd), p));
+        }
+        for (; j < m; ++j) o[j] = OutT(F::eval(st + (k0 + double(j) * sd), p));
+    }
+}
+
+template <class F>
+inline void fused_curve(const ProgramView& P, const int64_t* ins, const EvalArgs& A, int64_t begin, int64_t end) {
+    constexpr int K = F::kOps;
+    double v[K + 2] = {};
+    for (int k = 0; k < K; ++k) v[k] = P.data[P.offset[ins[kFieldOps + k]]];
+    if (F::kLogOp >= 0) {
+        const int64_t o = ins[kFieldOps + (F::kLogOp >= 0 ? F::kLogOp : 0)];
+        v[K] = P.log_hi[o];
+        v[K + 1] = P.log_lo[o];
+    }
+    const typename F::P p = F::load(v);
+    const int64_t ss = A.step_strides[0];
+    if (A.out_kind == OUT_F32)
+        fused_loop<F>(p, A.start, double(ss), ss, begin, end, static_cast<float*>(A.out));
+    else
+        fused_loop<F>(p, A.start, double(ss), ss, begin, end, static_cast<double*>(A.out));
+}
+
+inline FusedFn fused_for(const int64_t* ins) {
+    const int64_t mode = ins[5];
+    switch (ins[0]) {
+        case op::CONSTANT: return &fused_curve<ConstantF>;
+        case op::LINEAR: return &fused_curve<LinearF>;
+        case op::EXPONENTIAL: return mode ? &fused_curve<ExponentialF<1>> : &fused_curve<ExponentialF<0>>;
+        case op::INVERSE_TIME: return mode ? &fused_curve<InverseTimeF<1>> : &fused_curve<InverseTimeF<0>>;
+        case op::POLYNOMIAL: return &fused_curve<PolynomialF>;
+        case op::COSINE: return &fused_curve<CosineF>;
+        case op::WARMUP_COSINE: return &fused_curve<WarmupCosineF>;
+        case op::WARMUP_STABLE_DECAY:
+            switch (mode) {
+                case 0: return &fused_curve<WarmupStableDecayF<0>>;
+                case 1: return &fused_curve<WarmupStableDecayF<1>>;
+                case 2: return &fused_curve<WarmupStableDecayF<2>>;
+                default: return &fused_curve<WarmupStableDecayF<3>>;
+            }
+        case op::ONE_CYCLE:
+            switch (mode) {
+                case 0: return &fused_curve<OneCycleF<0>>;
+                case 1: return &fused_curve<OneCycleF<1>>;
+                case 2: return &fused_curve<OneCycleF<2>>;
+                default: return &fused_curve<OneCycleF<3>>;
+            }
+        case op::CYCLIC:
+            switch (mode) {
+                case 0: return &fused_curve<CyclicF<0>>;
+                case 1: return &fused_curve<CyclicF<1>>;
+                default: return &fused_curve<CyclicF<2>>;
+            }
+        case op::INVERSE_SQRT: return &fused_curve<InverseSqrtF>;
+        case op::TANH: return &fused_curve<TanhF>;
+        default: return nullptr;
+    }
+}
+
+// The fused kernel for this call, or nullptr: one family instruction writing the result register,
+// scalar operands (stride 0 in every dimension), implicit 1-D steps.
+inline FusedFn fused_kernel(const ProgramView& P, const EvalArgs& A) {
+    if (P.n_ins != 1 || A.steps_kind != STEPS_IOTA || A.ndim != 1) return nullptr;
+    const int64_t* ins = P.code;
+    if (ins[1] != P.result || ins[2] != 0) return nullptr;
+    const int nops = opcode_operands(ins[0]);
+    for (int k = 0; k < nops; ++k)
+        if (A.op_strides[ins[kFieldOps + k]] != 0) return nullptr;
+    return fused_for(ins);
+}
+
 // Evaluates elements [begin, end) of the flat C-order output.
 inline void run_range(const ProgramView& P, const EvalArgs& A, int64_t begin, int64_t end) {
+    if (const FusedFn f = fused_kernel(P, A)) {
+        f(P, P.code, A, begin, end);
+        return;
+    }
     static thread_local Workspace ws;
     const int64_t nreg = P.n_reg, nops = P.n_ops, B = kBlock;
     const int nd = A.ndim;
