@@ -212,6 +212,12 @@ inline void run_instruction(Block& b, const int64_t* ins) {
                                           b.wreg[ins[1]], n);
         case op::COSINE_RESTARTS: {
             const int64_t* o = ins + kFieldOps;
+            bool all_const = true;
+            for (int k = 0; k < 6; ++k) all_const = all_const && b.op_const[o[k]];
+            if (all_const && cosine_restarts_uniform(b.reg[ins[2]], b.opp[o[0]][0], b.opp[o[1]][0], b.opp[o[2]][0],
+                                                     b.opp[o[3]][0], b.opp[o[4]][0], b.opp[o[5]][0],
+                                                     b.wreg[ins[1]], n))
+                return;
             const double* ops[6];
             for (int k = 0; k < 6; ++k) ops[k] = b.full(o[k]);
             double* gi = b.take_scratch();
