@@ -63,6 +63,16 @@ struct Block {
     }
 };
 
+template <class F, class = void>
+struct has_evalv { static constexpr bool value = false; };
+template <class F>
+struct has_evalv<F, decltype(void(F::kVec))> { static constexpr bool value = F::kVec; };
+
+template <class F, class = void>
+struct has_evalv0 { static constexpr bool value = false; };
+template <class F>
+struct has_evalv0<F, decltype(void(F::kVecOp0))> { static constexpr bool value = F::kVecOp0; };
+
 template <class F>
 inline void run_family(Block& b, const int64_t* ins) {
     const double* t = b.reg[ins[2]];
@@ -85,23 +95,37 @@ inline void run_family(Block& b, const int64_t* ins) {
             }
         }
         const typename F::P p = F::load(v);
-        for (int64_t i = 0; i < n; ++i) dst[i] = F::eval(t[i], p);
+        int64_t i = 0;
+        if constexpr (has_evalv<F>::value) {
+            for (; i + 4 <= n; i += 4) {
+                v4d tv;
+                std::memcpy(&tv, t + i, sizeof tv);
+                storev(dst + i, F::evalv(tv, p));
+            }
+        }
+        for (; i < n; ++i) dst[i] = F::eval(t[i], p);
         return;
     }
-    if (F::kLogOp < 0 && K > 1) {
-        // only operand 0 varies (per-parameter peak_lr, the common case): the other operands, and
-        // what load() derives from them (reciprocals), stay loop invariants
+    if constexpr (has_evalv0<F>::value) {
+        // only operand 0 varies (per-parameter peak_lr, the common case): the 4-lane form with the
+        // other parameters, and what load() derives from them, shared
         bool rest_const = !b.op_const[ins[kFieldOps]];
         for (int k = 1; k < K; ++k) rest_const = rest_const && b.op_const[ins[kFieldOps + k]];
         if (rest_const) {
             double v[NV] = {};
             for (int k = 1; k < K; ++k) v[k] = b.opp[ins[kFieldOps + k]][0];
             const double* o0 = b.full(ins[kFieldOps]);
-            for (int64_t i = 0; i < n; ++i) {
-                double w[NV];
-                for (int k = 0; k < NV; ++k) w[k] = v[k];
-                w[0] = o0[i];
-                dst[i] = F::eval(t[i], F::load(w));
+            const typename F::P p = F::load(v);
+            int64_t i = 0;
+            for (; i + 4 <= n; i += 4) {
+                v4d tv, pv;
+                std::memcpy(&tv, t + i, sizeof tv);
+                std::memcpy(&pv, o0 + i, sizeof pv);
+                storev(dst + i, F::evalv0(tv, pv, p));
+            }
+            for (; i < n; ++i) {
+                v[0] = o0[i];
+                dst[i] = F::eval(t[i], F::load(v));
             }
             return;
         }
@@ -316,6 +340,18 @@ struct Workspace {
 
 template <class T>
 inline void load_steps_seg(const T* p, int64_t stride, double* dst, int64_t m) {
+    if constexpr (sizeof(T) == 8 && T(0.5) == T(0)) {
+        // int64 -> double has no AVX2 instruction: below 2**51 (checked per segment) it is exact
+        // as the bits of 1.5 * 2**52 + x minus 1.5 * 2**52, which vectorizes
+        if (stride == 1) {
+            uint64_t hi = 0;
+            for (int64_t j = 0; j < m; ++j) hi |= uint64_t(p[j]);
+            if (hi < (uint64_t(1) << 51)) {
+                for (int64_t j = 0; j < m; ++j) dst[j] = as_f64(as_u64(kMagic) + uint64_t(p[j])) - kMagic;
+                return;
+            }
+        }
+    }
     if (stride == 1) {
         for (int64_t j = 0; j < m; ++j) dst[j] = double(p[j]);
     } else if (stride == 0) {
@@ -333,11 +369,6 @@ inline void load_steps_seg(const T* p, int64_t stride, double* dst, int64_t m) {
 // The step values are those of the block path (start + (k0 + j * stride), integers exact below
 // 2**53), so the bits are the same as the block interpreter's.
 using FusedFn = void (*)(const ProgramView&, const int64_t* ins, const EvalArgs&, int64_t, int64_t);
-
-template <class F, class = void>
-struct has_evalv { static constexpr bool value = false; };
-template <class F>
-struct has_evalv<F, decltype(void(F::kVec))> { static constexpr bool value = F::kVec; };
 
 template <class F, class OutT>
 inline void fused_loop(const typename F::P& p, double st, double sd, int64_t ss, int64_t begin, int64_t end,

@@ -23,19 +23,22 @@ struct WarmupCosineF {
     // the spec pins the value: q = 0 at t = 0 and at t = W (the decay branch), and t >= T selects
     // min_lr. One blend: warmup blends init -> peak by q, decay min -> peak by the cosine factor (the
     // same operations per lane as evaluating both and selecting). Scalar and vector forms.
-    template <class V, class M>
-    static FASTLR_INLINE V eval_t(V t, const P& p) {
+    template <class V, class M, class Pk>
+    static FASTLR_INLINE V eval_t(V t, const P& p, Pk peak) {
         const M in_warm = t < p.warm;
         const V qw = t * p.iw;
         const V qd = (t - p.warm) * p.id;
         const V cf = 0.5 * (1.0 + cospi01_t<V, M>(qd));
         const V c = in_warm ? qw : cf;
         const V a = in_warm ? p.init : p.min_lr;
-        const V v = a * (1.0 - c) + p.peak * c;
+        const V v = a * (1.0 - c) + peak * c;
         return t >= p.total ? p.min_lr : v;
     }
-    static FASTLR_INLINE double eval(double t, const P& p) { return eval_t<double, bool>(t, p); }
-    static FASTLR_INLINE v4d evalv(v4d t, const P& p) { return eval_t<v4d, v4m>(t, p); }
+    static FASTLR_INLINE double eval(double t, const P& p) { return eval_t<double, bool>(t, p, p.peak); }
+    static FASTLR_INLINE v4d evalv(v4d t, const P& p) { return eval_t<v4d, v4m>(t, p, p.peak); }
+    // peak_lr (operand 0) per lane, the other parameters shared (per-parameter schedules)
+    static constexpr bool kVecOp0 = true;
+    static FASTLR_INLINE v4d evalv0(v4d t, v4d peak, const P& p) { return eval_t<v4d, v4m>(t, p, peak); }
 };
 
 }  // namespace FASTLR_ARCH_NS
