@@ -588,8 +588,62 @@ inline void run_range(const ProgramView& P, const EvalArgs& A, int64_t begin, in
     }
 }
 
+template <class F>
+inline double scalar_family(const ProgramView& P, const int64_t* ins, double t) {
+    constexpr int K = F::kOps;
+    double v[K + 2] = {};
+    for (int k = 0; k < K; ++k) v[k] = P.data[P.offset[ins[kFieldOps + k]]];
+    if (F::kLogOp >= 0) {
+        const int64_t o = ins[kFieldOps + (F::kLogOp >= 0 ? F::kLogOp : 0)];
+        v[K] = P.log_hi[o];
+        v[K + 1] = P.log_lo[o];
+    }
+    return F::eval(t, F::load(v));
+}
+
+// The families of fused_for, one element: the same F::eval as the block path (the same bits).
+inline double (*scalar_for(const int64_t* ins))(const ProgramView&, const int64_t*, double) {
+    const int64_t mode = ins[5];
+    switch (ins[0]) {
+        case op::CONSTANT: return &scalar_family<ConstantF>;
+        case op::LINEAR: return &scalar_family<LinearF>;
+        case op::EXPONENTIAL: return mode ? &scalar_family<ExponentialF<1>> : &scalar_family<ExponentialF<0>>;
+        case op::INVERSE_TIME: return mode ? &scalar_family<InverseTimeF<1>> : &scalar_family<InverseTimeF<0>>;
+        case op::POLYNOMIAL: return &scalar_family<PolynomialF>;
+        case op::COSINE: return &scalar_family<CosineF>;
+        case op::WARMUP_COSINE: return &scalar_family<WarmupCosineF>;
+        case op::WARMUP_STABLE_DECAY:
+            switch (mode) {
+                case 0: return &scalar_family<WarmupStableDecayF<0>>;
+                case 1: return &scalar_family<WarmupStableDecayF<1>>;
+                case 2: return &scalar_family<WarmupStableDecayF<2>>;
+                default: return &scalar_family<WarmupStableDecayF<3>>;
+            }
+        case op::ONE_CYCLE:
+            switch (mode) {
+                case 0: return &scalar_family<OneCycleF<0>>;
+                case 1: return &scalar_family<OneCycleF<1>>;
+                case 2: return &scalar_family<OneCycleF<2>>;
+                default: return &scalar_family<OneCycleF<3>>;
+            }
+        case op::CYCLIC:
+            switch (mode) {
+                case 0: return &scalar_family<CyclicF<0>>;
+                case 1: return &scalar_family<CyclicF<1>>;
+                default: return &scalar_family<CyclicF<2>>;
+            }
+        case op::INVERSE_SQRT: return &scalar_family<InverseSqrtF>;
+        case op::TANH: return &scalar_family<TanhF>;
+        default: return nullptr;
+    }
+}
+
 // One element, no array operands (every operand read at its offset). Registers of length 1.
 inline double run_scalar(const ProgramView& P, double t) {
+    if (P.n_ins == 1 && P.code[1] == P.result && P.code[2] == 0) {
+        // a single family: evaluate it directly (no interpreter state)
+        if (const auto f = scalar_for(P.code)) return f(P, P.code, t);
+    }
     static thread_local Workspace ws;
     const int64_t nreg = P.n_reg, nops = P.n_ops;
     double* mem = ws.get(size_t(nreg + kScratch * kBlock));
