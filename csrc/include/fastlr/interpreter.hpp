@@ -69,6 +69,11 @@ template <class F>
 struct has_evalv<F, decltype(void(F::kVec))> { static constexpr bool value = F::kVec; };
 
 template <class F, class = void>
+struct has_decay { static constexpr bool value = false; };
+template <class F>
+struct has_decay<F, decltype(void(&F::evalv_decay))> { static constexpr bool value = true; };
+
+template <class F, class = void>
 struct has_evalv0 { static constexpr bool value = false; };
 template <class F>
 struct has_evalv0<F, decltype(void(F::kVecOp0))> { static constexpr bool value = F::kVecOp0; };
@@ -381,6 +386,12 @@ inline void fused_loop(const typename F::P& p, double st, double sd, int64_t ss,
         int j = 0;
         if constexpr (has_evalv<F>::value) {
             v4d jv = {0.0, 1.0, 2.0, 3.0};
+            if constexpr (has_decay<F>::value) {
+                const double ta = st + k0, tb = st + (k0 + double(m - 1) * sd);
+                if (F::in_decay(ta < tb ? ta : tb, ta < tb ? tb : ta, p)) {
+                    for (; j + 4 <= m; j += 4, jv += 4.0) storev(o + j, F::evalv_decay(st + (k0 + jv * sd), p));
+                }
+            }
             for (; j + 4 <= m; j += 4, jv += 4.0) storev(o + j, F::evalv(st + (k0 + jv * sd), p));
         }
         for (; j < m; ++j) o[j] = OutT(F::eval(st + (k0 + double(j) * sd), p));

@@ -36,6 +36,13 @@ struct WarmupCosineF {
     }
     static FASTLR_INLINE double eval(double t, const P& p) { return eval_t<double, bool>(t, p, p.peak); }
     static FASTLR_INLINE v4d evalv(v4d t, const P& p) { return eval_t<v4d, v4m>(t, p, p.peak); }
+    // Steps known to lie in [W, T) (a whole chunk of a curve): the decay lanes' operations only
+    // (the same bits as eval_t, which selects them there).
+    static FASTLR_INLINE bool in_decay(double lo, double hi, const P& p) { return p.warm <= lo && hi < p.total; }
+    static FASTLR_INLINE v4d evalv_decay(v4d t, const P& p) {
+        const v4d cf = 0.5 * (1.0 + cospi01_t<v4d, v4m>((t - p.warm) * p.id));
+        return p.min_lr * (1.0 - cf) + p.peak * cf;
+    }
     // peak_lr (operand 0) per lane, the other parameters shared (per-parameter schedules)
     static constexpr bool kVecOp0 = true;
     static FASTLR_INLINE v4d evalv0(v4d t, v4d peak, const P& p) { return eval_t<v4d, v4m>(t, p, peak); }
