@@ -156,6 +156,21 @@ FASTLR_INLINE double cospi_(double x) {
 // cospi01_(0) = 1 and cospi01_(1) = -1 exactly (r = 0 gives v = 1 whatever the evaluation order).
 // Written once for scalars and for the 4-lane vectors of vec.hpp (the same operations per lane, so
 // the same bits).
+// a * b + c inside the cospi01 polynomial only: one rounding (FMA) in the AVX2+FMA build
+// (FASTLR_POLY_FMA), two in the baseline build. The two builds may then differ by an ulp of the
+// cosine factor (the spec allows 8 ulp of the peak); every pinned value is unaffected (r = 0 gives
+// z = 0 and v = 1 exactly either way). Scalar and vector forms use the same rounding in one build.
+#if defined(FASTLR_POLY_FMA)
+FASTLR_INLINE double madd_(double a, double b, double c) { return __builtin_fma(a, b, c); }
+FASTLR_INLINE v4d madd_(v4d a, v4d b, v4d c) { return __builtin_ia32_vfmaddpd256(a, b, c); }
+#else
+FASTLR_INLINE double madd_(double a, double b, double c) { return a * b + c; }
+FASTLR_INLINE v4d madd_(v4d a, v4d b, v4d c) { return a * b + c; }
+#endif
+FASTLR_INLINE v4d madd_(v4d a, double b, double c) { return madd_(a, splat(b), splat(c)); }
+FASTLR_INLINE v4d madd_(v4d a, v4d b, double c) { return madd_(a, b, splat(c)); }
+FASTLR_INLINE v4d madd_(v4d a, double b, v4d c) { return madd_(a, splat(b), c); }
+
 template <class V, class M>
 FASTLR_INLINE V cospi01_t(V x) {
     constexpr double c1 = -4.934802200544679, c2 = 4.0587121264167685, c3 = -1.3352627688545895,
@@ -168,10 +183,10 @@ FASTLR_INLINE V cospi01_t(V x) {
     const V z2 = z * z;
     const V z4 = z2 * z2;
     const V z8 = z4 * z4;
-    const V a = (c1 + z * c2) + z2 * (c3 + z * c4);
-    const V b = (c5 + z * c6) + z2 * (c7 + z * c8);
-    const V c = (c9 + z * c10) + z2 * c11;
-    const V v = 1.0 + z * ((a + z4 * b) + z8 * c);
+    const V a = madd_(z2, madd_(z, c4, c3), madd_(z, c2, c1));
+    const V b = madd_(z2, madd_(z, c8, c7), madd_(z, c6, c5));
+    const V c = madd_(z2, c11, madd_(z, c10, c9));
+    const V v = madd_(z, madd_(z8, c, madd_(z4, b, a)), 1.0);
     return odd ? -v : v;
 }
 

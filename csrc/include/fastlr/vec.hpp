@@ -1,8 +1,9 @@
 // 4-lane double vectors (GCC/Clang vector extensions) for the hottest family kernels.
 //
 // The same source compiles to one ymm operation per line with -mavx2 and to two xmm operations in
-// the baseline build. Every lane does exactly the IEEE operations of the scalar code (no FMA, no
-// reassociation: -ffp-contract=off), so the vector and scalar forms of a family give the same bits.
+// the baseline build. Every lane does exactly the IEEE operations of the scalar code (no implicit
+// FMA, no reassociation: -ffp-contract=off; math.hpp's madd_ fuses in both forms alike), so the
+// vector and scalar forms of a family give the same bits.
 // `m ? a : b` with a vector mask m selects per lane (blendv / and-andnot-or).
 #pragma once
 
