@@ -30,7 +30,12 @@ void register_runtime(py::module_& m) {
 #else
         d["avx2_compiled"] = false;
 #endif
+#if defined(FASTLR_HAVE_AVX2)
+        // the AVX2 kernels fuse the multiply-adds of the cospi polynomial (math.hpp madd_)
+        d["fma_used"] = std::string(fastlr::active_kernels().name) == "avx2";
+#else
         d["fma_used"] = false;
+#endif
         d["portable"] = fastlr::get_portable();
         d["kernel"] = fastlr::active_kernels().name;
         return d;

@@ -185,7 +185,8 @@ bool cpu_has_avx2() {
 #if defined(FASTLR_HAVE_AVX2)
     static const bool has = [] {
         __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2") != 0;
+        // the AVX2 kernels also use FMA (every AVX2 CPU from Intel and AMD has both)
+        return __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("fma") != 0;
     }();
     return has;
 #else

@@ -5,9 +5,13 @@
 // FASTLR_ARCH_NS, so the two copies never collide at link time (no ODR violation).
 //
 // Floating point policy (deliberate): every TU is compiled with -ffp-contract=off and without
-// -ffast-math, and the kernels never call fma(). The reference (numpy) rounds every + and *
-// separately; fusing would move results by up to an ulp and break the exact boundary values that the
-// spec pins down (blends a*(1-c)+b*c). The AVX2 path therefore uses 4-wide vectors but no FMA.
+// -ffast-math: the compiler never fuses or reassociates. The reference (numpy) rounds every + and *
+// separately; fusing the blends a*(1-c)+b*c would break the exact boundary values that the spec pins
+// down. The one deliberate exception is explicit: in the AVX2 build (which requires FMA) the
+// multiply-adds inside the cospi polynomial are fused (math.hpp madd_), where they move the cosine
+// factor by about an ulp (the spec allows 8 ulp of the peak) and no pinned value (cospi(0) = 1,
+// cospi(1) = -1) changes. Results stay bit-identical for any thread count and block split; the AVX2
+// and baseline builds may differ by that ulp in the cosine families only.
 #pragma once
 
 #include <cstdint>

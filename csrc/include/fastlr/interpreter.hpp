@@ -63,6 +63,21 @@ struct Block {
     }
 };
 
+template <class F, class = void>
+struct has_evalv { static constexpr bool value = false; };
+template <class F>
+struct has_evalv<F, decltype(void(F::kVec))> { static constexpr bool value = F::kVec; };
+
+template <class F, class = void>
+struct has_decay { static constexpr bool value = false; };
+template <class F>
+struct has_decay<F, decltype(void(&F::evalv_decay))> { static constexpr bool value = true; };
+
+template <class F, class = void>
+struct has_evalv0 { static constexpr bool value = false; };
+template <class F>
+struct has_evalv0<F, decltype(void(F::kVecOp0))> { static constexpr bool value = F::kVecOp0; };
+
 template <class F>
 inline void run_family(Block& b, const int64_t* ins) {
     const double* t = b.reg[ins[2]];
@@ -85,8 +100,40 @@ inline void run_family(Block& b, const int64_t* ins) {
             }
         }
         const typename F::P p = F::load(v);
-        for (int64_t i = 0; i < n; ++i) dst[i] = F::eval(t[i], p);
+        int64_t i = 0;
+        if constexpr (has_evalv<F>::value) {
+            for (; i + 4 <= n; i += 4) {
+                v4d tv;
+                std::memcpy(&tv, t + i, sizeof tv);
+                storev(dst + i, F::evalv(tv, p));
+            }
+        }
+        for (; i < n; ++i) dst[i] = F::eval(t[i], p);
         return;
+    }
+    if constexpr (has_evalv0<F>::value) {
+        // only operand 0 varies (per-parameter peak_lr, the common case): the 4-lane form with the
+        // other parameters, and what load() derives from them, shared
+        bool rest_const = !b.op_const[ins[kFieldOps]];
+        for (int k = 1; k < K; ++k) rest_const = rest_const && b.op_const[ins[kFieldOps + k]];
+        if (rest_const) {
+            double v[NV] = {};
+            for (int k = 1; k < K; ++k) v[k] = b.opp[ins[kFieldOps + k]][0];
+            const double* o0 = b.full(ins[kFieldOps]);
+            const typename F::P p = F::load(v);
+            int64_t i = 0;
+            for (; i + 4 <= n; i += 4) {
+                v4d tv, pv;
+                std::memcpy(&tv, t + i, sizeof tv);
+                std::memcpy(&pv, o0 + i, sizeof pv);
+                storev(dst + i, F::evalv0(tv, pv, p));
+            }
+            for (; i < n; ++i) {
+                v[0] = o0[i];
+                dst[i] = F::eval(t[i], F::load(v));
+            }
+            return;
+        }
     }
     const double* ops[K];
     for (int k = 0; k < K; ++k) ops[k] = b.full(ins[kFieldOps + k]);
@@ -114,6 +161,26 @@ inline void run_family(Block& b, const int64_t* ins) {
     }
 }
 
+// StepDecay with block-constant parameters: lr * gamma ** e with e = floor(t / step_size). The
+// power is std::pow (numpy's power: the same bits), computed once per distinct e; consecutive steps
+// share e, so a block usually needs one pow (or two).
+inline void step_decay_const(const double* t, double lr, double gamma, double step, double* e, double* dst,
+                             int64_t n) {
+    for (int64_t i = 0; i < n; ++i) e[i] = floor_(t[i] / step);
+    double lo = e[0], hi = e[0];
+    for (int64_t i = 0; i < n; ++i) { lo = dmin(lo, e[i]); hi = dmax(hi, e[i]); }
+    if (lo == hi) {
+        const double v = lr * std::pow(gamma, lo);
+        for (int64_t i = 0; i < n; ++i) dst[i] = v;
+        return;
+    }
+    double last = lo, pw = std::pow(gamma, lo);
+    for (int64_t i = 0; i < n; ++i) {
+        if (e[i] != last) { last = e[i]; pw = std::pow(gamma, last); }
+        dst[i] = lr * pw;
+    }
+}
+
 inline void run_instruction(Block& b, const int64_t* ins) {
     const int64_t n = b.n;
     const ProgramView& P = *b.prog;
@@ -121,7 +188,13 @@ inline void run_instruction(Block& b, const int64_t* ins) {
     switch (ins[0]) {
         case op::CONSTANT: return run_family<ConstantF>(b, ins);
         case op::LINEAR: return run_family<LinearF>(b, ins);
-        case op::STEP_DECAY: return run_family<StepDecayF>(b, ins);
+        case op::STEP_DECAY: {
+            const int64_t* o = ins + kFieldOps;
+            if (b.op_const[o[0]] && b.op_const[o[1]] && b.op_const[o[2]] && n > 0)
+                return step_decay_const(b.reg[ins[2]], b.opp[o[0]][0], b.opp[o[1]][0], b.opp[o[2]][0],
+                                        b.take_scratch(), b.wreg[ins[1]], n);
+            return run_family<StepDecayF>(b, ins);
+        }
         case op::EXPONENTIAL:
             return mode ? run_family<ExponentialF<1>>(b, ins) : run_family<ExponentialF<0>>(b, ins);
         case op::INVERSE_TIME:
@@ -168,6 +241,12 @@ inline void run_instruction(Block& b, const int64_t* ins) {
                                           b.wreg[ins[1]], n);
         case op::COSINE_RESTARTS: {
             const int64_t* o = ins + kFieldOps;
+            bool all_const = true;
+            for (int k = 0; k < 6; ++k) all_const = all_const && b.op_const[o[k]];
+            if (all_const && cosine_restarts_uniform(b.reg[ins[2]], b.opp[o[0]][0], b.opp[o[1]][0], b.opp[o[2]][0],
+                                                     b.opp[o[3]][0], b.opp[o[4]][0], b.opp[o[5]][0],
+                                                     b.wreg[ins[1]], n))
+                return;
             const double* ops[6];
             for (int k = 0; k < 6; ++k) ops[k] = b.full(o[k]);
             double* gi = b.take_scratch();
@@ -266,6 +345,18 @@ struct Workspace {
 
 template <class T>
 inline void load_steps_seg(const T* p, int64_t stride, double* dst, int64_t m) {
+    if constexpr (sizeof(T) == 8 && T(0.5) == T(0)) {
+        // int64 -> double has no AVX2 instruction: below 2**51 (checked per segment) it is exact
+        // as the bits of 1.5 * 2**52 + x minus 1.5 * 2**52, which vectorizes
+        if (stride == 1) {
+            uint64_t hi = 0;
+            for (int64_t j = 0; j < m; ++j) hi |= uint64_t(p[j]);
+            if (hi < (uint64_t(1) << 51)) {
+                for (int64_t j = 0; j < m; ++j) dst[j] = as_f64(as_u64(kMagic) + uint64_t(p[j])) - kMagic;
+                return;
+            }
+        }
+    }
     if (stride == 1) {
         for (int64_t j = 0; j < m; ++j) dst[j] = double(p[j]);
     } else if (stride == 0) {
@@ -276,8 +367,109 @@ inline void load_steps_seg(const T* p, int64_t stride, double* dst, int64_t m) {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Fused curve: a program of one family instruction whose operands are all scalars, evaluated at
+// the implicit steps start + i (1-D). The steps are generated inside the family loop and the result
+// is stored (rounded to float32 if asked) in the same loop: no register, no extra pass over L1.
+// The step values are those of the block path (start + (k0 + j * stride), integers exact below
+// 2**53), so the bits are the same as the block interpreter's.
+using FusedFn = void (*)(const ProgramView&, const int64_t* ins, const EvalArgs&, int64_t, int64_t);
+
+template <class F, class OutT>
+inline void fused_loop(const typename F::P& p, double st, double sd, int64_t ss, int64_t begin, int64_t end,
+                       OutT* out) {
+    constexpr int64_t kChunk = 4096;
+    for (int64_t c0 = begin; c0 < end; c0 += kChunk) {
+        const int m = int((end - c0) < kChunk ? (end - c0) : kChunk);
+        const double k0 = double(c0 * ss);
+        OutT* o = out + c0;
+        int j = 0;
+        if constexpr (has_evalv<F>::value) {
+            v4d jv = {0.0, 1.0, 2.0, 3.0};
+            if constexpr (has_decay<F>::value) {
+                const double ta = st + k0, tb = st + (k0 + double(m - 1) * sd);
+                if (F::in_decay(ta < tb ? ta : tb, ta < tb ? tb : ta, p)) {
+                    for (; j + 4 <= m; j += 4, jv += 4.0) storev(o + j, F::evalv_decay(st + (k0 + jv * sd), p));
+                }
+            }
+            for (; j + 4 <= m; j += 4, jv += 4.0) storev(o + j, F::evalv(st + (k0 + jv * sd), p));
+        }
+        for (; j < m; ++j) o[j] = OutT(F::eval(st + (k0 + double(j) * sd), p));
+    }
+}
+
+template <class F>
+inline void fused_curve(const ProgramView& P, const int64_t* ins, const EvalArgs& A, int64_t begin, int64_t end) {
+    constexpr int K = F::kOps;
+    double v[K + 2] = {};
+    for (int k = 0; k < K; ++k) v[k] = P.data[P.offset[ins[kFieldOps + k]]];
+    if (F::kLogOp >= 0) {
+        const int64_t o = ins[kFieldOps + (F::kLogOp >= 0 ? F::kLogOp : 0)];
+        v[K] = P.log_hi[o];
+        v[K + 1] = P.log_lo[o];
+    }
+    const typename F::P p = F::load(v);
+    const int64_t ss = A.step_strides[0];
+    if (A.out_kind == OUT_F32)
+        fused_loop<F>(p, A.start, double(ss), ss, begin, end, static_cast<float*>(A.out));
+    else
+        fused_loop<F>(p, A.start, double(ss), ss, begin, end, static_cast<double*>(A.out));
+}
+
+inline FusedFn fused_for(const int64_t* ins) {
+    const int64_t mode = ins[5];
+    switch (ins[0]) {
+        case op::CONSTANT: return &fused_curve<ConstantF>;
+        case op::LINEAR: return &fused_curve<LinearF>;
+        case op::EXPONENTIAL: return mode ? &fused_curve<ExponentialF<1>> : &fused_curve<ExponentialF<0>>;
+        case op::INVERSE_TIME: return mode ? &fused_curve<InverseTimeF<1>> : &fused_curve<InverseTimeF<0>>;
+        case op::POLYNOMIAL: return &fused_curve<PolynomialF>;
+        case op::COSINE: return &fused_curve<CosineF>;
+        case op::WARMUP_COSINE: return &fused_curve<WarmupCosineF>;
+        case op::WARMUP_STABLE_DECAY:
+            switch (mode) {
+                case 0: return &fused_curve<WarmupStableDecayF<0>>;
+                case 1: return &fused_curve<WarmupStableDecayF<1>>;
+                case 2: return &fused_curve<WarmupStableDecayF<2>>;
+                default: return &fused_curve<WarmupStableDecayF<3>>;
+            }
+        case op::ONE_CYCLE:
+            switch (mode) {
+                case 0: return &fused_curve<OneCycleF<0>>;
+                case 1: return &fused_curve<OneCycleF<1>>;
+                case 2: return &fused_curve<OneCycleF<2>>;
+                default: return &fused_curve<OneCycleF<3>>;
+            }
+        case op::CYCLIC:
+            switch (mode) {
+                case 0: return &fused_curve<CyclicF<0>>;
+                case 1: return &fused_curve<CyclicF<1>>;
+                default: return &fused_curve<CyclicF<2>>;
+            }
+        case op::INVERSE_SQRT: return &fused_curve<InverseSqrtF>;
+        case op::TANH: return &fused_curve<TanhF>;
+        default: return nullptr;
+    }
+}
+
+// The fused kernel for this call, or nullptr: one family instruction writing the result register,
+// scalar operands (stride 0 in every dimension), implicit 1-D steps.
+inline FusedFn fused_kernel(const ProgramView& P, const EvalArgs& A) {
+    if (P.n_ins != 1 || A.steps_kind != STEPS_IOTA || A.ndim != 1) return nullptr;
+    const int64_t* ins = P.code;
+    if (ins[1] != P.result || ins[2] != 0) return nullptr;
+    const int nops = opcode_operands(ins[0]);
+    for (int k = 0; k < nops; ++k)
+        if (A.op_strides[ins[kFieldOps + k]] != 0) return nullptr;
+    return fused_for(ins);
+}
+
 // Evaluates elements [begin, end) of the flat C-order output.
 inline void run_range(const ProgramView& P, const EvalArgs& A, int64_t begin, int64_t end) {
+    if (const FusedFn f = fused_kernel(P, A)) {
+        f(P, P.code, A, begin, end);
+        return;
+    }
     static thread_local Workspace ws;
     const int64_t nreg = P.n_reg, nops = P.n_ops, B = kBlock;
     const int nd = A.ndim;
@@ -407,8 +599,62 @@ inline void run_range(const ProgramView& P, const EvalArgs& A, int64_t begin, in
     }
 }
 
+template <class F>
+inline double scalar_family(const ProgramView& P, const int64_t* ins, double t) {
+    constexpr int K = F::kOps;
+    double v[K + 2] = {};
+    for (int k = 0; k < K; ++k) v[k] = P.data[P.offset[ins[kFieldOps + k]]];
+    if (F::kLogOp >= 0) {
+        const int64_t o = ins[kFieldOps + (F::kLogOp >= 0 ? F::kLogOp : 0)];
+        v[K] = P.log_hi[o];
+        v[K + 1] = P.log_lo[o];
+    }
+    return F::eval(t, F::load(v));
+}
+
+// The families of fused_for, one element: the same F::eval as the block path (the same bits).
+inline double (*scalar_for(const int64_t* ins))(const ProgramView&, const int64_t*, double) {
+    const int64_t mode = ins[5];
+    switch (ins[0]) {
+        case op::CONSTANT: return &scalar_family<ConstantF>;
+        case op::LINEAR: return &scalar_family<LinearF>;
+        case op::EXPONENTIAL: return mode ? &scalar_family<ExponentialF<1>> : &scalar_family<ExponentialF<0>>;
+        case op::INVERSE_TIME: return mode ? &scalar_family<InverseTimeF<1>> : &scalar_family<InverseTimeF<0>>;
+        case op::POLYNOMIAL: return &scalar_family<PolynomialF>;
+        case op::COSINE: return &scalar_family<CosineF>;
+        case op::WARMUP_COSINE: return &scalar_family<WarmupCosineF>;
+        case op::WARMUP_STABLE_DECAY:
+            switch (mode) {
+                case 0: return &scalar_family<WarmupStableDecayF<0>>;
+                case 1: return &scalar_family<WarmupStableDecayF<1>>;
+                case 2: return &scalar_family<WarmupStableDecayF<2>>;
+                default: return &scalar_family<WarmupStableDecayF<3>>;
+            }
+        case op::ONE_CYCLE:
+            switch (mode) {
+                case 0: return &scalar_family<OneCycleF<0>>;
+                case 1: return &scalar_family<OneCycleF<1>>;
+                case 2: return &scalar_family<OneCycleF<2>>;
+                default: return &scalar_family<OneCycleF<3>>;
+            }
+        case op::CYCLIC:
+            switch (mode) {
+                case 0: return &scalar_family<CyclicF<0>>;
+                case 1: return &scalar_family<CyclicF<1>>;
+                default: return &scalar_family<CyclicF<2>>;
+            }
+        case op::INVERSE_SQRT: return &scalar_family<InverseSqrtF>;
+        case op::TANH: return &scalar_family<TanhF>;
+        default: return nullptr;
+    }
+}
+
 // One element, no array operands (every operand read at its offset). Registers of length 1.
 inline double run_scalar(const ProgramView& P, double t) {
+    if (P.n_ins == 1 && P.code[1] == P.result && P.code[2] == 0) {
+        // a single family: evaluate it directly (no interpreter state)
+        if (const auto f = scalar_for(P.code)) return f(P, P.code, t);
+    }
     static thread_local Workspace ws;
     const int64_t nreg = P.n_reg, nops = P.n_ops;
     double* mem = ws.get(size_t(nreg + kScratch * kBlock));

@@ -32,6 +32,60 @@ inline void restart_set(RestartState& st, double i, double c, double m, double d
     st.pd = std::pow(d, i);
 }
 
+// The cycle of step x (scalar): the floor(log) guess, then the exact correction against the starts.
+inline void restart_find(RestartState& st, double x, double c, double m, double d) {
+    double g = m == 1.0 ? std::floor(x / c) : std::floor(std::log(1.0 + x * (m - 1.0) / c) / std::log(m));
+    g = g > 0.0 ? g : 0.0;  // also maps NaN to 0
+    g = g < 9007199254740992.0 ? g : 9007199254740992.0;
+    if (!(c == st.c && m == st.m && d == st.d && g == st.i)) restart_set(st, g, c, m, d);
+    for (int it = 0; it < 64; ++it) {
+        if (st.s1 <= x) {
+            restart_set(st, st.i + 1.0, c, m, d);
+        } else if (st.i > 0.0 && st.s0 > x) {
+            restart_set(st, st.i - 1.0, c, m, d);
+        } else {
+            break;
+        }
+    }
+}
+
+// All six parameters constant over the block: when the block's smallest and largest steps lie in
+// the same cycle (almost every block of a curve), every element shares S_i, m**i and d**i and the
+// block is one vectorized pass with the same operations per element as the general path below.
+// Returns false (nothing written) when the block spans a restart.
+inline bool cosine_restarts_uniform(const double* t, double peak, double c, double min_lr, double m, double d,
+                                    double limit, double* dst, int64_t n) {
+    if (n <= 0) return true;
+    double lo = t[0], hi = t[0];
+    for (int64_t i = 0; i < n; ++i) { lo = dmin(lo, t[i]); hi = dmax(hi, t[i]); }
+    // the cycle found for the previous block of this thread, if it still applies (the state is keyed
+    // by c, m, d and holds exact starts, so reusing it gives the same cycle as searching again)
+    static thread_local RestartState a;
+    if (!(a.c == c && a.m == m && a.d == d && a.s0 <= lo && lo < a.s1 && (a.i > 0.0 || a.s0 <= lo)))
+        restart_find(a, lo, c, m, d);
+    if (!(hi < a.s1)) return false;  // the block reaches the next cycle (or NaN parameters)
+    // p = (t - S_i) / len as in the general path (a reciprocal measured no faster here, and would
+    // make a curve differ from the same steps evaluated through the general path)
+    const double S = a.s0, len = c * a.pm, cycle_peak = peak * a.pd;
+    if (a.i >= limit) {
+        for (int64_t i = 0; i < n; ++i) dst[i] = min_lr;
+        return true;
+    }
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {  // the 4-lane form of the scalar loop below (the same bits)
+        v4d tv;
+        std::memcpy(&tv, t + i, sizeof tv);
+        const v4d x = (tv - S) / len;
+        const v4d cf = 0.5 * (1.0 + cospi01_t<v4d, v4m>(x));
+        storev(dst + i, min_lr * (1.0 - cf) + cycle_peak * cf);
+    }
+    for (; i < n; ++i) {
+        const double x = (t[i] - S) / len;
+        dst[i] = blend(min_lr, cycle_peak, cos_factor_(x));
+    }
+    return true;
+}
+
 inline void cosine_restarts_block(const double* t, const double* peak, const double* C,
                                   const double* min_lr, const double* M, const double* D,
                                   const double* limit, bool cm_const, double* gi,

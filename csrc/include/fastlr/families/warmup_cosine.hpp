@@ -9,17 +9,43 @@ namespace FASTLR_ARCH_NS {
 struct WarmupCosineF {
     static constexpr int kOps = 5;
     static constexpr int kLogOp = -1;
-    struct P { double peak, total, warm, min_lr, init; };
-    static FASTLR_INLINE P load(const double* v) { return {v[0], v[1], v[2], v[3], v[4]}; }
-    static FASTLR_INLINE double eval(double t, const P& p) {
-        // one division: the warmup fraction t / W or the decay fraction (t - W) / (T - W), whichever
-        // phase t is in (the same operands as the reference, so the same bits)
-        const bool in_warm = t < p.warm;
-        const double q = safe_div(in_warm ? t : t - p.warm, in_warm ? p.warm : p.total - p.warm);
-        const double warm = blend(p.init, p.peak, q);
-        const double decay = blend(p.min_lr, p.peak, cos_factor_(q));
-        return t >= p.total ? p.min_lr : (t < p.warm ? warm : decay);
+    static constexpr bool kVec = true;  // has the 4-lane form evalv
+    // iw = 1 / W and id = 1 / (T - W) (0 where the reference's _safe_div gives 0; capped at DBL_MAX
+    // so that a subnormal denominator still gives q = 0 at t = 0, not NaN), once per parameter set.
+    struct P { double peak, total, warm, min_lr, init, iw, id; };
+    static FASTLR_INLINE P load(const double* v) {
+        const double dw = v[1] - v[2];
+        return {v[0], v[1], v[2], v[3], v[4], dmin(safe_div(1.0, v[2]), 1.7976931348623157e308),
+                dmin(safe_div(1.0, dw), 1.7976931348623157e308)};
     }
+    // The phase fraction q = t / W (warmup) or (t - W) / (T - W) (decay), as a product with the
+    // reciprocal: within an ulp of the quotient (the spec allows 8 ulp of the peak), and exact where
+    // the spec pins the value: q = 0 at t = 0 and at t = W (the decay branch), and t >= T selects
+    // min_lr. One blend: warmup blends init -> peak by q, decay min -> peak by the cosine factor (the
+    // same operations per lane as evaluating both and selecting). Scalar and vector forms.
+    template <class V, class M, class Pk>
+    static FASTLR_INLINE V eval_t(V t, const P& p, Pk peak) {
+        const M in_warm = t < p.warm;
+        const V qw = t * p.iw;
+        const V qd = (t - p.warm) * p.id;
+        const V cf = 0.5 * (1.0 + cospi01_t<V, M>(qd));
+        const V c = in_warm ? qw : cf;
+        const V a = in_warm ? p.init : p.min_lr;
+        const V v = a * (1.0 - c) + peak * c;
+        return t >= p.total ? p.min_lr : v;
+    }
+    static FASTLR_INLINE double eval(double t, const P& p) { return eval_t<double, bool>(t, p, p.peak); }
+    static FASTLR_INLINE v4d evalv(v4d t, const P& p) { return eval_t<v4d, v4m>(t, p, p.peak); }
+    // Steps known to lie in [W, T) (a whole chunk of a curve): the decay lanes' operations only
+    // (the same bits as eval_t, which selects them there).
+    static FASTLR_INLINE bool in_decay(double lo, double hi, const P& p) { return p.warm <= lo && hi < p.total; }
+    static FASTLR_INLINE v4d evalv_decay(v4d t, const P& p) {
+        const v4d cf = 0.5 * (1.0 + cospi01_t<v4d, v4m>((t - p.warm) * p.id));
+        return p.min_lr * (1.0 - cf) + p.peak * cf;
+    }
+    // peak_lr (operand 0) per lane, the other parameters shared (per-parameter schedules)
+    static constexpr bool kVecOp0 = true;
+    static FASTLR_INLINE v4d evalv0(v4d t, v4d peak, const P& p) { return eval_t<v4d, v4m>(t, p, peak); }
 };
 
 }  // namespace FASTLR_ARCH_NS
