@@ -127,7 +127,10 @@ inline void cosine_restarts_block(const double* t, const double* peak, const dou
     for (int64_t i = 0; i < n; ++i) {
         const double x = (t[i] - S[i]) / (C[i] * PM[i]);
         const double cycle_peak = peak[i] * PD[i];
-        const double value = blend(min_lr[i], cycle_peak, cos_factor_(x));
+        // x leaves [0, 1) only when the cycle index is clamped at 2**53 cycles: full-range cosine there,
+        // the [0, 1] polynomial of the uniform path otherwise (the same bits for a curve either way)
+        const double cf = (x >= 0.0 && x <= 1.0) ? cos_factor_(x) : 0.5 * (1.0 + cospi_(x));
+        const double value = blend(min_lr[i], cycle_peak, cf);
         dst[i] = gi[i] >= limit[i] ? min_lr[i] : value;
     }
 }
