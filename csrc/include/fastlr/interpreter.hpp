@@ -199,7 +199,12 @@ inline void run_instruction(Block& b, const int64_t* ins) {
             return mode ? run_family<ExponentialF<1>>(b, ins) : run_family<ExponentialF<0>>(b, ins);
         case op::INVERSE_TIME:
             return mode ? run_family<InverseTimeF<1>>(b, ins) : run_family<InverseTimeF<0>>(b, ins);
-        case op::POLYNOMIAL: return run_family<PolynomialF>(b, ins);
+        case op::POLYNOMIAL: {
+            const int64_t power = ins[kFieldOps + 3];
+            if (b.op_const[power] && b.opp[power][0] == 1.0) return run_family<PolynomialF<1>>(b, ins);
+            if (b.op_const[power] && b.opp[power][0] == 2.0) return run_family<PolynomialF<2>>(b, ins);
+            return run_family<PolynomialF<0>>(b, ins);
+        }
         case op::COSINE: return run_family<CosineF>(b, ins);
         case op::WARMUP_COSINE: return run_family<WarmupCosineF>(b, ins);
         case op::WARMUP_STABLE_DECAY:
@@ -416,6 +421,15 @@ inline void fused_curve(const ProgramView& P, const int64_t* ins, const EvalArgs
         fused_loop<F>(p, A.start, double(ss), ss, begin, end, static_cast<double*>(A.out));
 }
 
+// Polynomial's common powers 1 and 2 have vectorized loops of their own (see polynomial.hpp).
+inline void fused_polynomial(const ProgramView& P, const int64_t* ins, const EvalArgs& A, int64_t begin,
+                             int64_t end) {
+    const double power = P.data[P.offset[ins[kFieldOps + 3]]];
+    if (power == 1.0) return fused_curve<PolynomialF<1>>(P, ins, A, begin, end);
+    if (power == 2.0) return fused_curve<PolynomialF<2>>(P, ins, A, begin, end);
+    fused_curve<PolynomialF<0>>(P, ins, A, begin, end);
+}
+
 inline FusedFn fused_for(const int64_t* ins) {
     const int64_t mode = ins[5];
     switch (ins[0]) {
@@ -423,7 +437,7 @@ inline FusedFn fused_for(const int64_t* ins) {
         case op::LINEAR: return &fused_curve<LinearF>;
         case op::EXPONENTIAL: return mode ? &fused_curve<ExponentialF<1>> : &fused_curve<ExponentialF<0>>;
         case op::INVERSE_TIME: return mode ? &fused_curve<InverseTimeF<1>> : &fused_curve<InverseTimeF<0>>;
-        case op::POLYNOMIAL: return &fused_curve<PolynomialF>;
+        case op::POLYNOMIAL: return &fused_polynomial;
         case op::COSINE: return &fused_curve<CosineF>;
         case op::WARMUP_COSINE: return &fused_curve<WarmupCosineF>;
         case op::WARMUP_STABLE_DECAY:
@@ -620,7 +634,7 @@ inline double (*scalar_for(const int64_t* ins))(const ProgramView&, const int64_
         case op::LINEAR: return &scalar_family<LinearF>;
         case op::EXPONENTIAL: return mode ? &scalar_family<ExponentialF<1>> : &scalar_family<ExponentialF<0>>;
         case op::INVERSE_TIME: return mode ? &scalar_family<InverseTimeF<1>> : &scalar_family<InverseTimeF<0>>;
-        case op::POLYNOMIAL: return &scalar_family<PolynomialF>;
+        case op::POLYNOMIAL: return &scalar_family<PolynomialF<0>>;
         case op::COSINE: return &scalar_family<CosineF>;
         case op::WARMUP_COSINE: return &scalar_family<WarmupCosineF>;
         case op::WARMUP_STABLE_DECAY:

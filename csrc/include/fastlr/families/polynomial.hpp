@@ -6,6 +6,9 @@
 namespace fastlr {
 namespace FASTLR_ARCH_NS {
 
+// Power: 0 = any (exp/log; GCC does not vectorize it), 1 and 2 = that power (the common linear and
+// quadratic decays, vectorized; the same values as pow_unit_, which is exact for them).
+template <int Power>
 struct PolynomialF {
     static constexpr int kOps = 4;
     static constexpr int kLogOp = -1;
@@ -13,7 +16,8 @@ struct PolynomialF {
     static FASTLR_INLINE P load(const double* v) { return {v[0], v[1], v[2], v[3]}; }
     static FASTLR_INLINE double eval(double t, const P& p) {
         const double f = dmin(t, p.total) / p.total;
-        const double q = pow_unit_(1.0 - f, p.power);
+        const double x = 1.0 - f;
+        const double q = Power == 1 ? x : (Power == 2 ? x * x : pow_unit_(x, p.power));
         return blend(p.end, p.start, q);
     }
 };
