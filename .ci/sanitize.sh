@@ -93,23 +93,40 @@ export ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$LOG"
 export UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$LOG"
 rm -f "$LOG".*
 
-echo "== checking that the sanitized copy is the one imported"
-(cd "$SRC" && "$PYTHON" -c "
-import fastlr, fastlr._core as c, sys
-assert c.__file__.startswith('$SRC'), c.__file__
+# An editable install (scikit-build-core's import hook) resolves ``fastlr`` to the checkout whatever
+# PYTHONPATH says; then the sanitized module is swapped into the checkout for the run and the normal
+# one is put back on exit.
+RUN_DIR="$SRC"
+if ! (cd "$SRC" && "$PYTHON" -c "import fastlr._core as c, sys; sys.exit(0 if c.__file__.startswith('$SRC') else 1)" \
+      2>/dev/null); then
+  RUN_DIR="$ROOT"
+  NORMAL="$(ls "$ROOT"/fastlr/_core*.so 2>/dev/null | head -1 || true)"
+  if [[ -n "$NORMAL" ]]; then
+    cp -p "$NORMAL" "$WORK/normal_core.so"
+    trap 'cp -p "$WORK/normal_core.so" "$NORMAL"' EXIT
+  fi
+  cp "$CORE" "$ROOT/fastlr/$(basename "$CORE")"
+  echo "   editable install: the sanitized core is swapped into $ROOT/fastlr for the run"
+fi
+
+echo "== checking that the sanitized core is the one imported"
+(cd "$RUN_DIR" && "$PYTHON" -c "
+import fastlr, fastlr._core as c, subprocess
 assert 'cpp' in fastlr.backends(), fastlr.backends()
+symbols = subprocess.run(['nm', '-D', c.__file__], capture_output=True, text=True).stdout
+assert '__asan_' in symbols, c.__file__ + ' is not the sanitized core'
 print('   fastlr from', fastlr.__file__, '| core', c.__file__)
 ")
 
 default_tests=()
 for f in test_agreement.py test_hostile.py test_properties.py test_big_steps.py test_concurrency.py test_inplace.py; do
-  [[ -f "$SRC/tests/$f" ]] && default_tests+=("tests/$f")
+  [[ -f "$RUN_DIR/tests/$f" ]] && default_tests+=("tests/$f")
 done
 read -r -a tests <<<"${SANITIZE_TESTS:-${default_tests[*]}}"
 
 echo "== running ${tests[*]} (backend cpp) under ASan+UBSan"
 status=0
-(cd "$SRC" && timeout "${SANITIZE_TIMEOUT:-1200}" "$PYTHON" -m pytest -q -x -p no:cacheprovider -W ignore \
+(cd "$RUN_DIR" && timeout "${SANITIZE_TIMEOUT:-1200}" "$PYTHON" -m pytest -q -x -p no:cacheprovider -W ignore \
     -o addopts="" "${tests[@]}" ${SANITIZE_PYTEST_ARGS:-}) || status=$?
 
 if compgen -G "$LOG.*" >/dev/null; then
