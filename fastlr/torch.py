@@ -72,6 +72,7 @@ import numpy as np
 import torch
 from torch.optim.lr_scheduler import LRScheduler as _TorchLRScheduler
 
+from ._backends import scalar_function as _scalar_function
 from .schedules import Schedule, from_dict
 
 __all__ = ["LRScheduler"]
@@ -130,12 +131,13 @@ class LRScheduler(_TorchLRScheduler):
     def lrs_at(self, t) -> list[float]:
         """The LR of each param group at update ``t`` (a number >= 0), as Python floats."""
         n = len(self.optimizer.param_groups)
-        t = float(t) if not isinstance(t, int) else t
-        values = self.schedule(t)
-        if np.ndim(values) == 0:
-            values = [float(values)] * n
+        if not self.schedule.param_shape and type(t) in (int, float) and 0 <= t < math.inf:
+            # the scalar route of the active backend, as a Python float (no numpy scalar in between)
+            values = [_scalar_function(self.schedule)(float(t))] * n
         else:
-            values = values.tolist()
+            t = float(t) if not isinstance(t, int) else t
+            values = self.schedule(t)
+            values = [float(values)] * n if np.ndim(values) == 0 else values.tolist()
         if self.relative_to_initial_lr:
             values = [_as_float(base) * value for base, value in zip(self.base_lrs, values)]
         return values
