@@ -64,7 +64,14 @@ def as_array(value, name: str) -> np.ndarray:
     try:
         # copy=False: an object whose __array__ can only give a copy is refused rather than written
         # into a temporary that the caller never sees
-        return np.asarray(value) if name == "t" else np.asarray(value, copy=False)
+        if name == "t":
+            return np.asarray(value)
+        array = np.asarray(value)
+        if array.base is None and not isinstance(value, np.ndarray):
+            # __array__ handed back a fresh array: writing into it would not reach the caller
+            raise TypeError(f"out: {type(value).__name__} cannot be viewed without a copy; pass a numpy "
+                            f"array, a memoryview or a CPU tensor")
+        return array
     except Exception as error:
         raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__} ({error})") from None
 
