@@ -181,13 +181,60 @@ inline void step_decay_const(const double* t, double lr, double gamma, double st
     }
 }
 
+// The functor of a family opcode that has a plain F::eval (every family but MultiStep, the piecewise
+// tables and CosineRestarts, which have block routines of their own): calls fn(FamilyTag<F>{}) and
+// returns true, or returns false. The one place that maps (opcode, mode) to a functor type; the block
+// path, the fused curve and the scalar path all go through it. Polynomial maps to its general form;
+// callers that know the power pick PolynomialF<1> / <2> first.
+template <class F>
+struct FamilyTag { using type = F; };
+
+template <class Fn>
+inline bool visit_family(int64_t opcode, int64_t mode, Fn&& fn) {
+    switch (opcode) {
+        case op::CONSTANT: fn(FamilyTag<ConstantF>{}); return true;
+        case op::LINEAR: fn(FamilyTag<LinearF>{}); return true;
+        case op::STEP_DECAY: fn(FamilyTag<StepDecayF>{}); return true;
+        case op::EXPONENTIAL:
+            if (mode) fn(FamilyTag<ExponentialF<1>>{}); else fn(FamilyTag<ExponentialF<0>>{});
+            return true;
+        case op::INVERSE_TIME:
+            if (mode) fn(FamilyTag<InverseTimeF<1>>{}); else fn(FamilyTag<InverseTimeF<0>>{});
+            return true;
+        case op::POLYNOMIAL: fn(FamilyTag<PolynomialF<0>>{}); return true;
+        case op::COSINE: fn(FamilyTag<CosineF>{}); return true;
+        case op::WARMUP_COSINE: fn(FamilyTag<WarmupCosineF>{}); return true;
+        case op::WARMUP_STABLE_DECAY:
+            switch (mode) {
+                case 0: fn(FamilyTag<WarmupStableDecayF<0>>{}); return true;
+                case 1: fn(FamilyTag<WarmupStableDecayF<1>>{}); return true;
+                case 2: fn(FamilyTag<WarmupStableDecayF<2>>{}); return true;
+                default: fn(FamilyTag<WarmupStableDecayF<3>>{}); return true;
+            }
+        case op::ONE_CYCLE:
+            switch (mode) {
+                case 0: fn(FamilyTag<OneCycleF<0>>{}); return true;
+                case 1: fn(FamilyTag<OneCycleF<1>>{}); return true;
+                case 2: fn(FamilyTag<OneCycleF<2>>{}); return true;
+                default: fn(FamilyTag<OneCycleF<3>>{}); return true;
+            }
+        case op::CYCLIC:
+            switch (mode) {
+                case 0: fn(FamilyTag<CyclicF<0>>{}); return true;
+                case 1: fn(FamilyTag<CyclicF<1>>{}); return true;
+                default: fn(FamilyTag<CyclicF<2>>{}); return true;
+            }
+        case op::INVERSE_SQRT: fn(FamilyTag<InverseSqrtF>{}); return true;
+        case op::TANH: fn(FamilyTag<TanhF>{}); return true;
+        default: return false;
+    }
+}
+
 inline void run_instruction(Block& b, const int64_t* ins) {
     const int64_t n = b.n;
     const ProgramView& P = *b.prog;
     const int64_t mode = ins[5];
     switch (ins[0]) {
-        case op::CONSTANT: return run_family<ConstantF>(b, ins);
-        case op::LINEAR: return run_family<LinearF>(b, ins);
         case op::STEP_DECAY: {
             const int64_t* o = ins + kFieldOps;
             if (b.op_const[o[0]] && b.op_const[o[1]] && b.op_const[o[2]] && n > 0)
@@ -195,40 +242,12 @@ inline void run_instruction(Block& b, const int64_t* ins) {
                                         b.take_scratch(), b.wreg[ins[1]], n);
             return run_family<StepDecayF>(b, ins);
         }
-        case op::EXPONENTIAL:
-            return mode ? run_family<ExponentialF<1>>(b, ins) : run_family<ExponentialF<0>>(b, ins);
-        case op::INVERSE_TIME:
-            return mode ? run_family<InverseTimeF<1>>(b, ins) : run_family<InverseTimeF<0>>(b, ins);
         case op::POLYNOMIAL: {
             const int64_t power = ins[kFieldOps + 3];
             if (b.op_const[power] && b.opp[power][0] == 1.0) return run_family<PolynomialF<1>>(b, ins);
             if (b.op_const[power] && b.opp[power][0] == 2.0) return run_family<PolynomialF<2>>(b, ins);
-            return run_family<PolynomialF<0>>(b, ins);
+            break;  // the general power: visit_family below
         }
-        case op::COSINE: return run_family<CosineF>(b, ins);
-        case op::WARMUP_COSINE: return run_family<WarmupCosineF>(b, ins);
-        case op::WARMUP_STABLE_DECAY:
-            switch (mode) {
-                case 0: return run_family<WarmupStableDecayF<0>>(b, ins);
-                case 1: return run_family<WarmupStableDecayF<1>>(b, ins);
-                case 2: return run_family<WarmupStableDecayF<2>>(b, ins);
-                default: return run_family<WarmupStableDecayF<3>>(b, ins);
-            }
-        case op::ONE_CYCLE:
-            switch (mode) {
-                case 0: return run_family<OneCycleF<0>>(b, ins);
-                case 1: return run_family<OneCycleF<1>>(b, ins);
-                case 2: return run_family<OneCycleF<2>>(b, ins);
-                default: return run_family<OneCycleF<3>>(b, ins);
-            }
-        case op::CYCLIC:
-            switch (mode) {
-                case 0: return run_family<CyclicF<0>>(b, ins);
-                case 1: return run_family<CyclicF<1>>(b, ins);
-                default: return run_family<CyclicF<2>>(b, ins);
-            }
-        case op::INVERSE_SQRT: return run_family<InverseSqrtF>(b, ins);
-        case op::TANH: return run_family<TanhF>(b, ins);
         case op::MULTI_STEP: {
             const int64_t* o = ins + kFieldOps;
             const double* lr = b.full(o[0]);
@@ -327,8 +346,9 @@ inline void run_instruction(Block& b, const int64_t* ins) {
             for (int64_t i = 0; i < n; ++i) d[i] = 0.0;
             return;
         }
-        default: return;
+        default: break;
     }
+    visit_family(ins[0], mode, [&](auto tag) { run_family<typename decltype(tag)::type>(b, ins); });
 }
 
 inline void run_program(Block& b) {
@@ -431,39 +451,12 @@ inline void fused_polynomial(const ProgramView& P, const int64_t* ins, const Eva
 }
 
 inline FusedFn fused_for(const int64_t* ins) {
-    const int64_t mode = ins[5];
-    switch (ins[0]) {
-        case op::CONSTANT: return &fused_curve<ConstantF>;
-        case op::LINEAR: return &fused_curve<LinearF>;
-        case op::EXPONENTIAL: return mode ? &fused_curve<ExponentialF<1>> : &fused_curve<ExponentialF<0>>;
-        case op::INVERSE_TIME: return mode ? &fused_curve<InverseTimeF<1>> : &fused_curve<InverseTimeF<0>>;
-        case op::POLYNOMIAL: return &fused_polynomial;
-        case op::COSINE: return &fused_curve<CosineF>;
-        case op::WARMUP_COSINE: return &fused_curve<WarmupCosineF>;
-        case op::WARMUP_STABLE_DECAY:
-            switch (mode) {
-                case 0: return &fused_curve<WarmupStableDecayF<0>>;
-                case 1: return &fused_curve<WarmupStableDecayF<1>>;
-                case 2: return &fused_curve<WarmupStableDecayF<2>>;
-                default: return &fused_curve<WarmupStableDecayF<3>>;
-            }
-        case op::ONE_CYCLE:
-            switch (mode) {
-                case 0: return &fused_curve<OneCycleF<0>>;
-                case 1: return &fused_curve<OneCycleF<1>>;
-                case 2: return &fused_curve<OneCycleF<2>>;
-                default: return &fused_curve<OneCycleF<3>>;
-            }
-        case op::CYCLIC:
-            switch (mode) {
-                case 0: return &fused_curve<CyclicF<0>>;
-                case 1: return &fused_curve<CyclicF<1>>;
-                default: return &fused_curve<CyclicF<2>>;
-            }
-        case op::INVERSE_SQRT: return &fused_curve<InverseSqrtF>;
-        case op::TANH: return &fused_curve<TanhF>;
-        default: return nullptr;
-    }
+    // the families with their own block routines (tables, restarts) have no fused curve
+    if (ins[0] == op::STEP_DECAY || ins[0] == op::MULTI_STEP) return nullptr;
+    if (ins[0] == op::POLYNOMIAL) return &fused_polynomial;
+    FusedFn fused = nullptr;
+    visit_family(ins[0], ins[5], [&](auto tag) { fused = &fused_curve<typename decltype(tag)::type>; });
+    return fused;
 }
 
 // The fused kernel for this call, or nullptr: one family instruction writing the result register,
@@ -628,39 +621,10 @@ inline double scalar_family(const ProgramView& P, const int64_t* ins, double t) 
 
 // The families of fused_for, one element: the same F::eval as the block path (the same bits).
 inline double (*scalar_for(const int64_t* ins))(const ProgramView&, const int64_t*, double) {
-    const int64_t mode = ins[5];
-    switch (ins[0]) {
-        case op::CONSTANT: return &scalar_family<ConstantF>;
-        case op::LINEAR: return &scalar_family<LinearF>;
-        case op::EXPONENTIAL: return mode ? &scalar_family<ExponentialF<1>> : &scalar_family<ExponentialF<0>>;
-        case op::INVERSE_TIME: return mode ? &scalar_family<InverseTimeF<1>> : &scalar_family<InverseTimeF<0>>;
-        case op::POLYNOMIAL: return &scalar_family<PolynomialF<0>>;
-        case op::COSINE: return &scalar_family<CosineF>;
-        case op::WARMUP_COSINE: return &scalar_family<WarmupCosineF>;
-        case op::WARMUP_STABLE_DECAY:
-            switch (mode) {
-                case 0: return &scalar_family<WarmupStableDecayF<0>>;
-                case 1: return &scalar_family<WarmupStableDecayF<1>>;
-                case 2: return &scalar_family<WarmupStableDecayF<2>>;
-                default: return &scalar_family<WarmupStableDecayF<3>>;
-            }
-        case op::ONE_CYCLE:
-            switch (mode) {
-                case 0: return &scalar_family<OneCycleF<0>>;
-                case 1: return &scalar_family<OneCycleF<1>>;
-                case 2: return &scalar_family<OneCycleF<2>>;
-                default: return &scalar_family<OneCycleF<3>>;
-            }
-        case op::CYCLIC:
-            switch (mode) {
-                case 0: return &scalar_family<CyclicF<0>>;
-                case 1: return &scalar_family<CyclicF<1>>;
-                default: return &scalar_family<CyclicF<2>>;
-            }
-        case op::INVERSE_SQRT: return &scalar_family<InverseSqrtF>;
-        case op::TANH: return &scalar_family<TanhF>;
-        default: return nullptr;
-    }
+    if (ins[0] == op::STEP_DECAY || ins[0] == op::MULTI_STEP) return nullptr;
+    double (*scalar)(const ProgramView&, const int64_t*, double) = nullptr;
+    visit_family(ins[0], ins[5], [&](auto tag) { scalar = &scalar_family<typename decltype(tag)::type>; });
+    return scalar;
 }
 
 // One element, no array operands (every operand read at its offset). Registers of length 1.
