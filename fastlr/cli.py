@@ -23,6 +23,8 @@ from typing import Optional
 
 import numpy as np
 
+from ._report import _fmt_time
+
 PLOT_HINT = "pip install 'fastlr[plot]'  (or: pip install matplotlib)"
 CHUNK_ELEMENTS = 1 << 22  # elements per chunk when a curve is computed in pieces
 LONG_CURVE = 100_000_000  # curves of this many elements and more are computed in chunks with progress
@@ -125,14 +127,6 @@ def _steps_text(start, n: int) -> str:
     if isinstance(start, int):
         return f"t = {start:,} .. {last:,}"
     return f"t = {start:g} .. {last:g}"
-
-
-def _fmt_time(seconds: float) -> str:
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds * 1e6:.1f} us"
 
 
 def _fmt_rate(per_second: float) -> str:
