@@ -32,11 +32,10 @@ inline void restart_set(RestartState& st, double i, double c, double m, double d
     st.pd = std::pow(d, i);
 }
 
-// The cycle of step x (scalar): the floor(log) guess, then the exact correction against the starts.
-inline void restart_find(RestartState& st, double x, double c, double m, double d) {
-    double g = m == 1.0 ? std::floor(x / c) : std::floor(std::log(1.0 + x * (m - 1.0) / c) / std::log(m));
-    g = g > 0.0 ? g : 0.0;  // also maps NaN to 0
-    g = g < 9007199254740992.0 ? g : 9007199254740992.0;
+// From the guess g (memoized in st when it is unchanged), move to the cycle whose exact starts bracket
+// x: S_i <= x < S_{i+1}. The guess is off by at most one; the 64-step bound matches the reference's
+// (an index clamped at 2**53 cannot move).
+inline void restart_correct(RestartState& st, double x, double g, double c, double m, double d) {
     if (!(c == st.c && m == st.m && d == st.d && g == st.i)) restart_set(st, g, c, m, d);
     for (int it = 0; it < 64; ++it) {
         if (st.s1 <= x) {
@@ -47,6 +46,14 @@ inline void restart_find(RestartState& st, double x, double c, double m, double 
             break;
         }
     }
+}
+
+// The cycle of step x (scalar): the floor(log) guess, then the exact correction against the starts.
+inline void restart_find(RestartState& st, double x, double c, double m, double d) {
+    double g = m == 1.0 ? std::floor(x / c) : std::floor(std::log(1.0 + x * (m - 1.0) / c) / std::log(m));
+    g = g > 0.0 ? g : 0.0;  // also maps NaN to 0
+    g = g < 9007199254740992.0 ? g : 9007199254740992.0;
+    restart_correct(st, x, g, c, m, d);
 }
 
 // All six parameters constant over the block: when the block's smallest and largest steps lie in
@@ -111,17 +118,7 @@ inline void cosine_restarts_block(const double* t, const double* peak, const dou
     RestartState st;
     for (int64_t i = 0; i < n; ++i) {
         const double c = C[i], m = M[i], d = D[i], x = t[i];
-        double k = gi[i];
-        if (!(c == st.c && m == st.m && d == st.d && k == st.i)) restart_set(st, k, c, m, d);
-        for (int it = 0; it < 64; ++it) {  // the guess is off by at most one; bounded anyway
-            if (st.s1 <= x) {
-                restart_set(st, st.i + 1.0, c, m, d);
-            } else if (st.i > 0.0 && st.s0 > x) {
-                restart_set(st, st.i - 1.0, c, m, d);
-            } else {
-                break;
-            }
-        }
+        restart_correct(st, x, gi[i], c, m, d);
         gi[i] = st.i; S[i] = st.s0; PM[i] = st.pm; PD[i] = st.pd;
     }
     for (int64_t i = 0; i < n; ++i) {
