@@ -3,28 +3,15 @@ place (the custom-optimizer path); compared with ``np.multiply(a, b, out=c)`` on
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
-from benchutil import check
+from benchutil import check, per_parameter_case
 
 import fastlr
 
 
-@functools.lru_cache(maxsize=4)
-def _inputs(size: int):
-    rng = np.random.default_rng(0)
-    steps = rng.integers(0, 120_000, size=size, dtype=np.int64)
-    peak = rng.uniform(1e-4, 1e-3, size=size)
-    schedule = fastlr.WarmupCosine(peak_lr=peak, total_steps=100_000, warmup_steps=2_000, min_lr=peak * 0.1)
-    with fastlr.use_backend("numpy"):
-        expected = schedule(steps)
-    return schedule, steps, expected
-
-
 def test_per_parameter(benchmark, use, size):
-    schedule, steps, expected = _inputs(size)
+    schedule, steps, expected = per_parameter_case(size)
     benchmark.group = f"per-parameter P={size:.0e}"
     out = np.empty(size)
     benchmark(schedule, steps, out=out)

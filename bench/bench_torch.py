@@ -5,12 +5,11 @@ Every benchmark checks its result."""
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 import pytest
-from benchutil import check
+from benchutil import check, per_parameter_case
 
 import fastlr
 
@@ -83,20 +82,11 @@ def test_scheduler_step_backend(benchmark, use):
     assert optimizer.param_groups[0]["lr"] == fastlr.Cosine(peak_lr=PEAK, total_steps=T)(scheduler.last_epoch)
 
 
-@functools.lru_cache(maxsize=2)
-def _per_element(n: int):
-    rng = np.random.default_rng(0)
-    steps = rng.integers(0, 120_000, size=n, dtype=np.int64)
-    peak = rng.uniform(1e-4, 1e-3, size=n)
-    schedule = fastlr.WarmupCosine(peak_lr=peak, total_steps=100_000, warmup_steps=2_000, min_lr=peak * 0.1)
-    with fastlr.use_backend("numpy"):
-        expected = schedule(steps)
-    return schedule, steps, expected
 
 
 @pytest.mark.parametrize("container", ["numpy", "torch"])
 def test_inplace_per_element(benchmark, use, n_elements, container):
-    schedule, steps, expected = _per_element(n_elements)
+    schedule, steps, expected = per_parameter_case(n_elements)
     benchmark.group = f"in-place per-element P={n_elements:.0e}"
     if container == "torch":
         steps_in, out = torch.from_numpy(steps), torch.empty(n_elements, dtype=torch.float64)

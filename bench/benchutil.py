@@ -37,3 +37,16 @@ def check(result, expected, ulps: int = 8, scale: float = 0.0) -> None:
     if result.dtype == np.float32:
         tolerance = np.maximum(tolerance, np.spacing(np.abs(expected).astype(np.float32)).astype(np.float64))
     assert np.all(np.abs(result.astype(np.float64) - expected) <= tolerance)
+
+
+@functools.lru_cache(maxsize=4)
+def per_parameter_case(size: int):
+    """The per-parameter benchmark: ``size`` int64 steps, one ``peak_lr`` per element, and the
+    reference result (the same inputs for bench_per_parameter and bench_torch)."""
+    rng = np.random.default_rng(0)
+    steps = rng.integers(0, 120_000, size=size, dtype=np.int64)
+    peak = rng.uniform(1e-4, 1e-3, size=size)
+    schedule = fastlr.WarmupCosine(peak_lr=peak, total_steps=100_000, warmup_steps=2_000, min_lr=peak * 0.1)
+    with fastlr.use_backend("numpy"):
+        expected = schedule(steps)
+    return schedule, steps, expected
