@@ -22,6 +22,9 @@ from . import _program
 
 ORDER = ("cpp", "numba", "numpy")
 
+_UNIT_STRIDE = np.ones(1, dtype=np.int64)
+_UNIT_STRIDE.flags.writeable = False
+
 
 class BackendUnavailable(RuntimeError):
     """Raised when a backend that was asked for by name cannot be used (the message says why)."""
@@ -63,6 +66,14 @@ class _Backend:
         """Write ``schedule`` at ``steps`` (or at ``start + index along axis 0`` when ``steps`` is
         ``None``) into the C-contiguous ``out``; everything has been validated."""
         program = schedule._program()
+        if not program.has_array_operands and (steps is None or (steps.shape == out.shape
+                                                                 and steps.flags.c_contiguous)):
+            # the common case (a curve, or contiguous steps, with scalar parameters) is one flat
+            # dimension: no stride arithmetic (it dominates the cost of small calls)
+            flat_steps = None if steps is None else steps.reshape(-1)
+            self._run(schedule, program, flat_steps, _UNIT_STRIDE, float(start), out.reshape(-1), (out.size,),
+                      program.flat_scalar_strides)
+            return
         if out.ndim == 0:  # a 0-d result: scalar steps and scalar parameters
             out = out.reshape(1)
             steps = None if steps is None else steps.reshape(1)
@@ -95,17 +106,21 @@ class _Backend:
 class _CppBackend(_Backend):
     name = "cpp"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._extension = None  # imported by unavailable_reason; loaded (threads applied) by module()
+
     def unavailable_reason(self):
-        if self._error is None and self._module is None:
+        if self._error is None and self._extension is None:
             try:
-                self._module = importlib.import_module("fastlr._core")
+                self._extension = importlib.import_module("fastlr._core")
             except ImportError as error:
                 self._error = (f"the C++ extension fastlr._core failed to import ({error}); "
                                f"reinstall fastlr with a C++ compiler: pip install .")
         return self._error
 
     def _load(self):
-        return self._module
+        return self._extension
 
     def _core_program(self, schedule, program):
         compiled = schedule.__dict__.get("_core_program")

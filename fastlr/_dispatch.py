@@ -77,12 +77,15 @@ def as_array(value, name: str) -> np.ndarray:
 
 
 def _steps_array(t) -> np.ndarray:
-    if isinstance(t, (bool, np.bool_, str, bytes)) or t is None:
-        raise TypeError(f"steps must be numbers or an array of numbers, got {describe(t)} "
-                        f"({type(t).__name__})")
-    if isinstance(t, numbers.Number) and not isinstance(t, numbers.Real):
-        raise TypeError(f"steps must be real numbers, got {describe(t)} ({type(t).__name__})")
-    steps = as_array(t, "t")
+    if type(t) is np.ndarray:  # the common case skips the (slow) ABC checks below
+        steps = t
+    else:
+        if isinstance(t, (bool, np.bool_, str, bytes)) or t is None:
+            raise TypeError(f"steps must be numbers or an array of numbers, got {describe(t)} "
+                            f"({type(t).__name__})")
+        if isinstance(t, numbers.Number) and not isinstance(t, numbers.Real):
+            raise TypeError(f"steps must be real numbers, got {describe(t)} ({type(t).__name__})")
+        steps = as_array(t, "t")
     kind = steps.dtype.kind
     if kind not in "iuf":
         raise TypeError(f"steps must be integers or real numbers, got an array of dtype {steps.dtype}")
@@ -145,6 +148,8 @@ def _check_out(out, shape, steps) -> np.ndarray:
 
 
 def _result_shape(schedule, steps_shape) -> tuple[int, ...]:
+    if not schedule.param_shape or schedule.param_shape == steps_shape:  # skips broadcast_shapes (slow)
+        return steps_shape
     try:
         return np.broadcast_shapes(steps_shape, schedule.param_shape)
     except ValueError:
@@ -169,11 +174,13 @@ def array_call(schedule, t, out, dtype):
 
 
 def curve_call(schedule, n, start, out, dtype):
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+    # exact type tests first: the ABC isinstance checks cost microseconds on every small call
+    if type(n) is not int and (isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer))):
         raise TypeError(f"curve: n must be an integer, got {describe(n)} ({type(n).__name__})")
     if n < 0:
         raise ValueError(f"curve: n must be >= 0, got n={n}")
-    if isinstance(start, (bool, np.bool_)) or not isinstance(start, numbers.Real):
+    if type(start) is not int and type(start) is not float and (
+            isinstance(start, (bool, np.bool_)) or not isinstance(start, numbers.Real)):
         raise TypeError(f"curve: start must be a real number, got {describe(start)} "
                         f"({type(start).__name__})")
     try:

@@ -106,10 +106,15 @@ class Program:
     n_registers: int
     result_register: int
     _stride_cache: dict = field(default_factory=dict, repr=False)
+    has_array_operands: bool = field(init=False, repr=False)
+    # (n_operands, 1) zeros: the operand strides of a program without array operands over a flat output
+    flat_scalar_strides: np.ndarray = field(init=False, repr=False)
 
-    @property
-    def has_array_operands(self) -> bool:
-        return any(shape != () for shape in self.operand_shape)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "has_array_operands", any(shape != () for shape in self.operand_shape))
+        flat = np.zeros((len(self.operand_shape), 1), dtype=np.int64)
+        flat.flags.writeable = False
+        object.__setattr__(self, "flat_scalar_strides", flat)
 
     def operand_strides(self, shape: tuple[int, ...]) -> np.ndarray:
         """Element strides ``(n_operands, len(shape))`` of every operand broadcast to ``shape``."""

@@ -218,6 +218,18 @@ def test_environment_selects_the_backend():
     assert result.returncode != 0 and "unknown backend 'tpu'" in result.stderr
 
 
+@pytest.mark.parametrize("backend", ["cpp", "numba"])
+def test_thread_bound_set_before_first_use_holds(backend):
+    # the bound is recorded before the backend is loaded and applied when it loads
+    code = (f"import fastlr\nfastlr.set_num_threads(1)\nfastlr.set_backend({backend!r})\n"
+            "fastlr.WarmupCosine(peak_lr=1.0, total_steps=10, warmup_steps=2)(3)\n"
+            "from fastlr import _backends\n"
+            f"print(fastlr.get_num_threads(), _backends._BACKENDS[{backend!r}].module().get_num_threads())\n")
+    result = _run(code, FASTLR_NUM_THREADS="2")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "1"]
+
+
 def test_unavailable_backend_says_why():
     code = ("import sys; sys.modules['numba'] = None\n"
             "import fastlr\n"
