@@ -8,9 +8,9 @@
 // -ffast-math: the compiler never fuses or reassociates. The reference (numpy) rounds every + and *
 // separately; fusing the blends a*(1-c)+b*c would break the exact boundary values that the spec pins
 // down. The one deliberate exception is explicit: in the AVX2 build (which requires FMA) the
-// multiply-adds inside the cospi polynomial are fused (math.hpp madd_), where they move the cosine
-// factor by about an ulp (the spec allows 8 ulp of the peak) and no pinned value (cospi(0) = 1,
-// cospi(1) = -1) changes. Results stay bit-identical for any thread count and block split; the AVX2
+// multiply-adds inside the cosine factor's polynomial are fused (math.hpp madd_), where they move the
+// factor by about an ulp (the spec allows 8 ulp of the peak) and no pinned value (factor 1 at phase 0,
+// 0 at phase 1) changes. Results stay bit-identical for any thread count and block split; the AVX2
 // and baseline builds may differ by that ulp in the cosine families only.
 #pragma once
 

@@ -83,7 +83,7 @@ inline bool cosine_restarts_uniform(const double* t, double peak, double c, doub
         v4d tv;
         std::memcpy(&tv, t + i, sizeof tv);
         const v4d x = (tv - S) / len;
-        const v4d cf = 0.5 * (1.0 + cospi01_t<v4d, v4m>(x));
+        const v4d cf = cos_factor_t<v4d, v4m>(x);
         storev(dst + i, min_lr * (1.0 - cf) + cycle_peak * cf);
     }
     for (; i < n; ++i) {

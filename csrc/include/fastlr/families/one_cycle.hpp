@@ -52,7 +52,7 @@ struct OneCycleF {
         q = den <= 0.0 ? 1.0 : q;
         V c;
         if (kLinear) c = 1.0 - q;
-        else c = 0.5 * (1.0 + cospi01_t<V, M>(q));
+        else c = cos_factor_t<V, M>(q);
         return to * (1.0 - c) + from * c;  // q = 1 from T - 1 on: exactly the phase's end value
     }
     static FASTLR_INLINE double eval(double t, const P& p) { return eval_t<double, bool>(t, p); }

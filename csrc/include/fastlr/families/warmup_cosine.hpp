@@ -28,7 +28,7 @@ struct WarmupCosineF {
         const M in_warm = t < p.warm;
         const V qw = t * p.iw;
         const V qd = (t - p.warm) * p.id;
-        const V cf = 0.5 * (1.0 + cospi01_t<V, M>(qd));
+        const V cf = cos_factor_t<V, M>(qd);
         const V c = in_warm ? qw : cf;
         const V a = in_warm ? p.init : p.min_lr;
         const V v = a * (1.0 - c) + peak * c;
@@ -40,7 +40,7 @@ struct WarmupCosineF {
     // (the same bits as eval_t, which selects them there).
     static FASTLR_INLINE bool in_decay(double lo, double hi, const P& p) { return p.warm <= lo && hi < p.total; }
     static FASTLR_INLINE v4d evalv_decay(v4d t, const P& p) {
-        const v4d cf = 0.5 * (1.0 + cospi01_t<v4d, v4m>((t - p.warm) * p.id));
+        const v4d cf = cos_factor_t<v4d, v4m>((t - p.warm) * p.id);
         return p.min_lr * (1.0 - cf) + p.peak * cf;
     }
     // peak_lr (operand 0) per lane, the other parameters shared (per-parameter schedules)
