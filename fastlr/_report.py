@@ -11,7 +11,8 @@ state; the cold-call table measures the first call after the process has been id
    (``WarmupCosine(peak_lr=array_N)(steps, out=buf)``), against ``np.multiply(a, b, out=c)``.
 3. scalar calls ``s(1234)``: ns per call for each backend.
 4. cold calls: the first ``curve(N, out=buf)`` after ~50 ms idle (thread pools asleep, caches cold),
-   N = 1e5, against the warm best.
+   N = 1e5, 3e5 and 1e6 (around the thread threshold), against the warm best and against the same
+   cold call on one thread.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from ._progress import Progress
 
 DEFAULT_SIZES = (1_000, 1_000_000, 10_000_000)
 QUICK_SIZES = (1_000, 20_000)
-COLD_N = 100_000
-QUICK_COLD_N = 10_000
+COLD_SIZES = (100_000, 300_000, 1_000_000)  # the C++ core's thread threshold is 200k
+QUICK_COLD_SIZES = (10_000,)
 
 
 class ReportError(ValueError):
@@ -362,7 +363,7 @@ def run_report(sizes: Optional[Sequence[int]] = None, families: Optional[Sequenc
     factories = _families()
     timer = Timer(min_repeats=2, max_repeats=20, budget_s=0.005) if quick else Timer()
     scalar_target = 0.002 if quick else 0.05
-    cold_n = QUICK_COLD_N if quick else COLD_N
+    cold_sizes = QUICK_COLD_SIZES if quick else COLD_SIZES
     cold_repeats = 3 if quick else 7
 
     tasks = (len(names) * len(sizes) * (len(usable) + 1)  # curve tables (+ fill floor)
@@ -456,27 +457,42 @@ def run_report(sizes: Optional[Sequence[int]] = None, families: Optional[Sequenc
         out.append("")
 
         # 4. cold calls --------------------------------------------------------------------------
+        # Around the thread threshold: a call that wakes a sleeping pool must not be slower than the
+        # same call on one thread (the caller works too, so a late worker costs at most one chunk).
         rows = []
-        schedule = factories["WarmupCosine"](cold_n)
-        buf = np.empty(cold_n)
+        threads = fastlr.get_num_threads()
         for backend in usable:
-            bar.set_label(f"cold calls {backend}")
-            with fastlr.use_backend(backend):
-                warm = timer.best(lambda: schedule.curve(cold_n, out=buf))
-                colds = []
-                for _ in range(cold_repeats):
-                    time.sleep(0.05)
-                    start = time.perf_counter()
-                    schedule.curve(cold_n, out=buf)
-                    colds.append(time.perf_counter() - start)
+            for n in (cold_sizes if backend != "numpy" else cold_sizes[:1]):
+                schedule = factories["WarmupCosine"](n)
+                buf = np.empty(n)
+                bar.set_label(f"cold calls {backend} N={_fmt_n(n)}")
+                figures = {}
+                settings = (threads, 1) if backend != "numpy" and threads > 1 else (threads,)
+                with fastlr.use_backend(backend):
+                    for count in settings:
+                        fastlr.set_num_threads(count)
+                        try:
+                            warm = timer.best(lambda s=schedule, n=n, b=buf: s.curve(n, out=b))
+                            colds = []
+                            for _ in range(cold_repeats):
+                                time.sleep(0.05)
+                                start = time.perf_counter()
+                                schedule.curve(n, out=buf)
+                                colds.append(time.perf_counter() - start)
+                        finally:
+                            fastlr.set_num_threads(threads)
+                        figures[count] = (float(np.median(colds)), max(colds), warm)
+                cold, worst, warm = figures[threads]
+                single = figures.get(1, figures[threads])[0]
+                rows.append([backend, _fmt_n(n), str(settings[0]), _fmt_time(cold), _fmt_time(worst),
+                             _fmt_time(warm), _fmt_ratio(cold / warm),
+                             _fmt_time(single) if len(settings) > 1 else "-",
+                             _fmt_ratio(cold / single) if len(settings) > 1 else "-"])
             bar.update()
-            cold = float(np.median(colds))
-            rows.append([backend, _fmt_n(cold_n), _fmt_time(cold), _fmt_time(max(colds)), _fmt_time(warm),
-                         _fmt_ratio(cold / warm)])
         out.append(f"4. Cold calls: WarmupCosine.curve(N, out=buf) after ~50 ms idle (median and worst of "
-                   f"{cold_repeats}) vs the warm best.")
-        out.extend(format_table(["backend", "N", "cold median", "cold worst", "warm best", "cold/warm"],
-                                rows))
+                   f"{cold_repeats}) vs the warm best, and vs the same cold call on 1 thread.")
+        out.extend(format_table(["backend", "N", "threads", "cold median", "cold worst", "warm best",
+                                 "cold/warm", "cold 1 thread", "vs 1 thread"], rows))
 
     head = header_lines()
     head.append(f"backends measured: {', '.join(usable)}")

@@ -282,7 +282,7 @@ def test_bench_quick_has_every_backend():
         assert f" {backend} " in table, backend
     for name in ("WarmupCosine", "PiecewiseLinear", "join", "out.fill() floor", "f32 ns/elem"):
         assert name in table
-    for section in ("2. Per-parameter", "np.multiply", "3. Scalar calls", "4. Cold calls"):
+    for section in ("2. Per-parameter", "np.multiply", "3. Scalar calls", "4. Cold calls", "vs 1 thread"):
         assert section in text
 
 
