@@ -1,4 +1,5 @@
-// Vectorizable elementary functions for the kernels (no libm calls, no -ffast-math).
+// Vectorizable elementary functions for the kernels (no libm calls, no -ffast-math): cos(pi x) here;
+// exp, log, pow, tanh and floor in math_exp.hpp (each written once for scalars and 4-lane vectors).
 //
 // All functions are branch-free straight-line code on doubles and 64-bit integer bit patterns, so
 // that GCC vectorizes the loops that call them (2 lanes with SSE2, 4 with AVX2). The polynomials are
@@ -11,120 +12,11 @@
 #include <cmath>
 
 #include "config.hpp"
+#include "math_exp.hpp"  // exp, log, pow, tanh, floor (scalar and 4-lane forms)
 #include "vec.hpp"
 
 namespace fastlr {
 namespace FASTLR_ARCH_NS {
-
-constexpr double kMagic = 6755399441055744.0;  // 1.5 * 2**52: x + kMagic - kMagic rounds to an integer
-constexpr double kTwo52 = 4503599627370496.0;
-
-FASTLR_INLINE double fabs_(double x) { return __builtin_fabs(x); }
-
-// floor(x) for any finite x (exact): round to nearest with the 2**52 trick, then fix up.
-FASTLR_INLINE double floor_(double x) {
-    const double m = x < 0.0 ? -kTwo52 : kTwo52;
-    double r = (x + m) - m;
-    r = r > x ? r - 1.0 : r;
-    return fabs_(x) < kTwo52 ? r : x;
-}
-
-// 2**k for an integer-valued double k in [-1100, 1100] (clamped), exact where representable:
-// built as the product of two normal powers of two, so subnormal results round once.
-FASTLR_INLINE double exp2i_(double k) {
-    k = k < -1100.0 ? -1100.0 : (k > 1100.0 ? 1100.0 : k);
-    const double k1 = (k * 0.5 + kMagic) - kMagic;  // an integer near k / 2
-    const double k2 = k - k1;
-    const uint64_t b1 = (as_u64(k1 + (kMagic + 1023.0)) - as_u64(kMagic)) << 52;
-    const uint64_t b2 = (as_u64(k2 + (kMagic + 1023.0)) - as_u64(kMagic)) << 52;
-    return (as_f64(b1) * as_f64(b2));
-}
-
-// exp(hi + lo) with |lo| << |hi| (lo carries extra precision, e.g. from a double-double product).
-// x = k ln2 + r, |r| <= ln2 / 2 (Cody-Waite with fdlibm's split of ln2), exp(r) by its Taylor
-// polynomial to r**13 (truncation < 5e-18), evaluated as 1 + (r + r**2 q(r)): no division.
-FASTLR_INLINE double exp_dd_(double x, double xlo) {
-    constexpr double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
-    constexpr double inv_ln2 = 1.44269504088896338700e+00;
-    const bool lo_range = x < -746.0;
-    const bool hi_range = x > 710.0;
-    x = lo_range ? -746.0 : (hi_range ? 710.0 : x);
-    xlo = (lo_range || hi_range) ? 0.0 : xlo;
-    const double k = (x * inv_ln2 + kMagic) - kMagic;
-    const double hi = x - k * ln2_hi;  // exact
-    const double lo = k * ln2_lo - xlo;
-    const double r = hi - lo;
-    const double q = 1.0 / 2 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (1.0 / 720 + r * (1.0 / 5040 +
-                     r * (1.0 / 40320 + r * (1.0 / 362880 + r * (1.0 / 3628800 + r * (1.0 / 39916800 +
-                     r * (1.0 / 479001600 + r * (1.0 / 6227020800.0)))))))))));
-    const double y = 1.0 + (r + (r * r) * q);
-    return y * exp2i_(k);
-}
-
-FASTLR_INLINE double exp_(double x) { return exp_dd_(x, 0.0); }
-
-// Natural logarithm (fdlibm e_log.c). log(0) = -inf, log(x < 0) = NaN, subnormals handled.
-FASTLR_INLINE double log_(double x) {
-    constexpr double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
-    constexpr double Lg1 = 6.666666666666735130e-01, Lg2 = 3.999999999940941908e-01,
-                     Lg3 = 2.857142874366239149e-01, Lg4 = 2.222219843214978396e-01,
-                     Lg5 = 1.818357216161805012e-01, Lg6 = 1.531383769920937332e-01,
-                     Lg7 = 1.479819860511658591e-01;
-    const bool sub = x < 2.2250738585072014e-308;
-    const double xs = sub ? x * 18014398509481984.0 : x;  // * 2**54
-    uint64_t u = as_u64(xs);
-    u += (uint64_t(0x3ff00000 - 0x3fe6a09e)) << 32;
-    const uint64_t e = u >> 52;  // biased exponent of the normalized value
-    u = (u & 0x000fffffffffffffULL) + (uint64_t(0x3fe6a09e) << 32);
-    const double m = as_f64(u);  // in [sqrt(2)/2, sqrt(2))
-    const double k = as_f64(as_u64(kMagic) + e) - kMagic - 1023.0 - (sub ? 54.0 : 0.0);
-    const double f = m - 1.0;
-    const double s = f / (2.0 + f);
-    const double z = s * s;
-    const double w = z * z;
-    const double t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
-    const double t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
-    const double R = t2 + t1;
-    const double hfsq = 0.5 * f * f;
-    const double r = k * ln2_hi - ((hfsq - (s * (hfsq + R) + k * ln2_lo)) - f);
-    // special values
-    const double special = x == 0.0 ? -HUGE_VAL : (x < 0.0 ? NAN : x);  // inf -> inf, NaN -> NaN
-    const bool ok = x > 0.0 && x < HUGE_VAL;
-    return ok ? r : special;
-}
-
-// Exact product: a * b = p + err (Dekker, no FMA needed).
-FASTLR_INLINE double two_prod_err_(double a, double b, double p) {
-    constexpr double split = 134217729.0;  // 2**27 + 1
-    const double ca = split * a, cb = split * b;
-    const double ahi = ca - (ca - a), bhi = cb - (cb - b);
-    const double alo = a - ahi, blo = b - bhi;
-    return ((ahi * bhi - p) + ahi * blo + alo * bhi) + alo * blo;
-}
-
-// g ** e for g > 0 given log(g) = lhi + llo to ~64 bits (computed once per parameter with logl):
-// exp of the double-double product e * log(g). Relative error ~1 ulp for any magnitude of e.
-// e == 0, 1, 2 are exact (1, g, g * g as numpy's pow gives them).
-FASTLR_INLINE double pow_log_(double g, double e, double lhi, double llo) {
-    const double yh = e * lhi;
-    double yl = two_prod_err_(e, lhi, yh) + e * llo;
-    const double s = yh + yl;
-    yl = yl - (s - yh);
-    const double bad = fabs_(yh) > 1e300 ? 1.0 : 0.0;  // e * log(g) overflowed: let exp saturate
-    const double r = exp_dd_(s, yl * (1.0 - bad));
-    return e == 0.0 ? 1.0 : (e == 1.0 ? g : (e == 2.0 ? g * g : r));
-}
-
-// x ** y for x in [0, 1] (Polynomial's base): exp(y log x); the result is <= 1, so its error relative
-// to 1 stays below an ulp or two. Exact for y in {0, 1, 2, 0.5}, x in {0, 1}.
-FASTLR_INLINE double pow_unit_(double x, double y) {
-    const double r = exp_(y * log_(x));
-    const double special = y == 1.0 ? x : (y == 2.0 ? x * x : std::sqrt(x));
-    const bool use_special = y == 1.0 || y == 2.0 || y == 0.5;
-    double v = use_special ? special : r;
-    v = (x == 0.0) ? (y == 0.0 ? 1.0 : 0.0) : v;
-    return y == 0.0 ? 1.0 : v;
-}
 
 // cos(pi x) with exact argument reduction: x = n + r, n = round(x), |r| <= 1/2 (exact), then
 // cos(pi x) = (-1)**n cos(pi r) with cos(pi r) = sum (-1)**j (pi r)**(2j) / (2j)! to j = 11
@@ -197,14 +89,6 @@ FASTLR_INLINE V cos_factor_t(V q) {
 }
 
 FASTLR_INLINE double cos_factor_(double q) { return cos_factor_t<double, bool>(q); }
-
-// tanh(x) = sign(x) (1 - 2 / (exp(2|x|) + 1)); absolute error ~1 ulp of 1 (what the schedule needs).
-FASTLR_INLINE double tanh_(double x) {
-    const double ax = fabs_(x);
-    const double e = exp_(2.0 * (ax > 40.0 ? 40.0 : ax));
-    const double t = 1.0 - 2.0 / (e + 1.0);
-    return x < 0.0 ? -t : t;
-}
 
 }  // namespace FASTLR_ARCH_NS
 }  // namespace fastlr

@@ -17,6 +17,7 @@ namespace FASTLR_ARCH_NS {
 
 typedef double v4d __attribute__((vector_size(32), aligned(32)));
 typedef int64_t v4m __attribute__((vector_size(32), aligned(32)));   // comparison masks (-1 / 0)
+typedef uint64_t v4u __attribute__((vector_size(32), aligned(32)));  // bit patterns (math_exp.hpp)
 typedef float v4f __attribute__((vector_size(16), aligned(16)));
 
 FASTLR_INLINE v4d splat(double x) { return v4d{x, x, x, x}; }

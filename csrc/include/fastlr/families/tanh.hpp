@@ -9,12 +9,18 @@ namespace FASTLR_ARCH_NS {
 struct TanhF {
     static constexpr int kOps = 5;
     static constexpr int kLogOp = -1;
+    static constexpr bool kVec = true;  // has the 4-lane form evalv
     struct P { double peak, total, min_lr, lower, upper; };
     static FASTLR_INLINE P load(const double* v) { return {v[0], v[1], v[2], v[3], v[4]}; }
-    static FASTLR_INLINE double eval(double t, const P& p) {
-        const double c = 0.5 * (1.0 - tanh_(p.lower + (p.upper - p.lower) * (t / p.total)));
-        return t >= p.total ? p.min_lr : blend(p.min_lr, p.peak, c);
+    // Written once for scalars and 4-lane vectors (the same operations per lane: the same bits).
+    template <class V>
+    static FASTLR_INLINE V eval_t(V t, const P& p) {
+        const V c = 0.5 * (1.0 - tanh_t(V(p.lower + (p.upper - p.lower) * (t / p.total))));
+        const V v = p.min_lr * (1.0 - c) + p.peak * c;  // blend(min_lr, peak, c)
+        return t >= p.total ? p.min_lr : v;
     }
+    static FASTLR_INLINE double eval(double t, const P& p) { return eval_t(t, p); }
+    static FASTLR_INLINE v4d evalv(v4d t, const P& p) { return eval_t(t, p); }
 };
 
 }  // namespace FASTLR_ARCH_NS

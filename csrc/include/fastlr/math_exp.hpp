@@ -1,0 +1,225 @@
+// exp, log, pow and tanh for the kernels, written once for scalars (V = double) and for the 4-lane
+// vectors of vec.hpp (V = v4d), without libm and without -ffast-math.
+//
+// Every function is branch-free straight-line code on doubles and on their 64-bit bit patterns (a
+// GCC vector cast `(v4u)x` is a bit cast, like memcpy for a scalar), so the 4-lane form compiles to
+// one ymm operation per line with -mavx2 (two xmm operations in the baseline build), and each lane
+// does exactly the IEEE operations of the scalar form: F::eval and F::evalv give the same bits. The
+// polynomials are fdlibm's (Sun Microsystems, freely redistributable): errors below 1 ulp for exp
+// and log. No FMA but one exact use (two_prod_err_: the same bits as Dekker's product), so the
+// baseline and AVX2 builds agree bit for bit here.
+#pragma once
+
+#include <cmath>
+
+#include "config.hpp"
+#include "vec.hpp"
+
+namespace fastlr {
+namespace FASTLR_ARCH_NS {
+
+constexpr double kMagic = 6755399441055744.0;  // 1.5 * 2**52: x + kMagic - kMagic rounds to an integer
+constexpr double kTwo52 = 4503599627370496.0;
+
+FASTLR_INLINE uint64_t bits_of(double x) { return as_u64(x); }
+FASTLR_INLINE v4u bits_of(v4d x) { return (v4u)x; }
+FASTLR_INLINE double from_bits(uint64_t u) { return as_f64(u); }
+FASTLR_INLINE v4d from_bits(v4u u) { return (v4d)u; }
+
+// The integer and mask types that go with a value type: uint64_t / bool for double, v4u / v4m for v4d.
+template <class V> using bits_t = decltype(bits_of(V()));
+template <class V> using mask_t = decltype(V() < V());
+
+// A constant of type V (every lane).
+template <class V>
+FASTLR_INLINE V vconst(double c) {
+    if constexpr (sizeof(V) == sizeof(double)) return c; else return splat(c);
+}
+
+FASTLR_INLINE double fabs_(double x) { return __builtin_fabs(x); }
+FASTLR_INLINE v4d fabs_(v4d x) { return from_bits(bits_of(x) & 0x7fffffffffffffffULL); }
+
+// Correctly rounded square root per lane (vsqrtpd / two sqrtpd: -fno-math-errno, no libm call).
+FASTLR_INLINE double sqrt_(double x) { return __builtin_sqrt(x); }
+FASTLR_INLINE v4d sqrt_(v4d x) {
+    return v4d{__builtin_sqrt(x[0]), __builtin_sqrt(x[1]), __builtin_sqrt(x[2]), __builtin_sqrt(x[3])};
+}
+
+// floor(x), exact: roundsd / vroundpd where the build has SSE4.1 (the AVX2 build), else round to
+// nearest with the 2**52 trick and fix up (the baseline build). The same values either way (inf and
+// NaN pass through).
+template <class V>
+FASTLR_INLINE V floor_t(V x) {
+#if defined(__SSE4_1__)
+    if constexpr (sizeof(V) == sizeof(double)) {
+        return __builtin_floor(x);
+    } else {
+        return V{__builtin_floor(x[0]), __builtin_floor(x[1]), __builtin_floor(x[2]), __builtin_floor(x[3])};
+    }
+#endif
+    const V m = x < 0.0 ? -kTwo52 : kTwo52;
+    V r = (x + m) - m;
+    r = r > x ? r - 1.0 : r;
+    return fabs_(x) < kTwo52 ? r : x;
+}
+
+// 2**k for an integer-valued k in [-1100, 1100] (clamped), exact where representable: built as the
+// product of two normal powers of two, so subnormal results round once.
+template <class V>
+FASTLR_INLINE V exp2i_t(V k) {
+    k = k < -1100.0 ? -1100.0 : (k > 1100.0 ? 1100.0 : k);
+    const V k1 = (k * 0.5 + kMagic) - kMagic;  // an integer near k / 2
+    const V k2 = k - k1;
+    const bits_t<V> b1 = (bits_of(k1 + (kMagic + 1023.0)) - as_u64(kMagic)) << 52;
+    const bits_t<V> b2 = (bits_of(k2 + (kMagic + 1023.0)) - as_u64(kMagic)) << 52;
+    return from_bits(b1) * from_bits(b2);
+}
+
+// exp(x + xlo) with |xlo| << |x| (xlo carries extra precision, e.g. from a double-double product;
+// finite). x = k ln2 + r, |r| <= ln2 / 2 (Cody-Waite with fdlibm's split of ln2), exp(r) by its
+// rational form exp(r) = 1 + 2r / (2 - c) with c = r - r**2 R(r**2), R of degree 4 (fdlibm's
+// e_exp.c: below 1 ulp), R in Estrin's scheme (a short dependency chain: the loops are latency-bound;
+// measured ~8% faster than a division-free Taylor polynomial to r**13, and slightly more accurate).
+// The result is (exp(r) * 2**k1) * 2**k2 with k1 + k2 = k, both normal powers of two: exact scaling
+// up to the overflow threshold, one rounding for a subnormal result. x is clamped to [-746, 710]
+// (the result is 0 or inf beyond; xlo cannot move it back), NaN stays NaN.
+template <class V>
+FASTLR_INLINE V exp_dd_t(V x, V xlo) {
+    constexpr double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+    constexpr double inv_ln2 = 1.44269504088896338700e+00;
+    x = 710.0 < x ? 710.0 : x;  // a NaN x passes through (both comparisons are false)
+    x = -746.0 > x ? -746.0 : x;
+    const V kk = x * inv_ln2 + kMagic;  // kMagic + k, k = round(x / ln2) in [-1077, 1025]
+    const V k = kk - kMagic;
+    const V hi = x - k * ln2_hi;  // exact
+    const V lo = k * ln2_lo - xlo;
+    const V r = hi - lo;
+    constexpr double P1 = 1.66666666666666019037e-01, P2 = -2.77777777770155933842e-03,
+                     P3 = 6.61375632143793436117e-05, P4 = -1.65339022054652515390e-06,
+                     P5 = 4.13813679705723846039e-08;
+    const V z = r * r;
+    const V z2 = z * z;
+    const V c = r - z * ((P1 + z * P2) + z2 * ((P3 + z * P4) + z2 * P5));
+    const V y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
+    // k + 2048 = u in [971, 3073] from the bits of kk; k1 = floor(u / 2) - 1024, k2 = k - k1
+    const bits_t<V> u = bits_of(kk) - (as_u64(kMagic) - 2048);
+    const bits_t<V> h = u >> 1;
+    const V s1 = from_bits((h - 1) << 52);      // 2**k1: biased exponent k1 + 1023 = h - 1
+    const V s2 = from_bits((u - h - 1) << 52);  // 2**k2: biased exponent k2 + 1023 = u - h - 1
+    return (y * s1) * s2;
+}
+
+template <class V>
+FASTLR_INLINE V exp_t(V x) { return exp_dd_t(x, vconst<V>(0.0)); }
+
+// Natural logarithm (fdlibm e_log.c). log(0) = -inf, log(x < 0) = NaN, subnormals handled.
+template <class V>
+FASTLR_INLINE V log_t(V x) {
+    constexpr double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+    constexpr double Lg1 = 6.666666666666735130e-01, Lg2 = 3.999999999940941908e-01,
+                     Lg3 = 2.857142874366239149e-01, Lg4 = 2.222219843214978396e-01,
+                     Lg5 = 1.818357216161805012e-01, Lg6 = 1.531383769920937332e-01,
+                     Lg7 = 1.479819860511658591e-01;
+    const mask_t<V> sub = x < 2.2250738585072014e-308;
+    const V xs = sub ? x * 18014398509481984.0 : x;  // * 2**54
+    bits_t<V> u = bits_of(xs);
+    u += (uint64_t(0x3ff00000 - 0x3fe6a09e)) << 32;
+    const bits_t<V> e = u >> 52;  // biased exponent of the normalized value
+    u = (u & 0x000fffffffffffffULL) + (uint64_t(0x3fe6a09e) << 32);
+    const V m = from_bits(u);  // in [sqrt(2)/2, sqrt(2))
+    const V k = from_bits(as_u64(kMagic) + e) - kMagic - 1023.0 - (sub ? 54.0 : 0.0);
+    const V f = m - 1.0;
+    const V s = f / (2.0 + f);
+    const V z = s * s;
+    const V w = z * z;
+    const V t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
+    const V t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
+    const V R = t2 + t1;
+    const V hfsq = 0.5 * f * f;
+    const V r = k * ln2_hi - ((hfsq - (s * (hfsq + R) + k * ln2_lo)) - f);
+    // special values
+    const V special = x == 0.0 ? -HUGE_VAL : (x < 0.0 ? NAN : x);  // inf -> inf, NaN -> NaN
+    const mask_t<V> ok = (x > 0.0) & (x < HUGE_VAL);
+    return ok ? r : special;
+}
+
+// The rounding error of the product p = a * b (a * b = p + err exactly). With FMA (the AVX2 build)
+// one fused multiply-subtract, else Dekker's split product; both are exact, so both give the same bits.
+FASTLR_INLINE double two_prod_err_(double a, double b, double p) {
+#if defined(__FMA__)
+    return __builtin_fma(a, b, -p);
+#else
+    constexpr double split = 134217729.0;  // 2**27 + 1
+    const double ca = split * a, cb = split * b;
+    const double ahi = ca - (ca - a), bhi = cb - (cb - b);
+    const double alo = a - ahi, blo = b - bhi;
+    return ((ahi * bhi - p) + ahi * blo + alo * bhi) + alo * blo;
+#endif
+}
+FASTLR_INLINE v4d two_prod_err_(v4d a, v4d b, v4d p) {
+#if defined(__FMA__)
+    return __builtin_ia32_vfmaddpd256(a, b, -p);
+#else
+    constexpr double split = 134217729.0;
+    const v4d ca = split * a, cb = split * b;
+    const v4d ahi = ca - (ca - a), bhi = cb - (cb - b);
+    const v4d alo = a - ahi, blo = b - bhi;
+    return ((ahi * bhi - p) + ahi * blo + alo * bhi) + alo * blo;
+#endif
+}
+
+// g ** e for g > 0 given log(g) = lhi + llo to ~64 bits (computed once per parameter with logl):
+// exp of the double-double product e * log(g). Relative error ~1 ulp for any magnitude of e.
+// e == 0, 1, 2 are exact (1, g, g * g as numpy's pow gives them).
+template <class V>
+FASTLR_INLINE V pow_log_t(double g, V e, double lhi, double llo) {
+    const V yh = e * lhi;
+    V yl = two_prod_err_(e, vconst<V>(lhi), yh) + e * llo;
+    // |yl| >= 1 only where |yh| >= 2**53 (exp saturates on yh alone); a NaN or inf yl (e * log(g)
+    // overflowed, or Dekker's split of a huge e did) is dropped the same way, in both builds
+    yl = fabs_(yl) < 1.0 ? yl : 0.0;
+    const V r = exp_dd_t(yh, yl);
+    return e == 0.0 ? 1.0 : (e == 1.0 ? g : (e == 2.0 ? g * g : r));
+}
+
+// x ** y for x in [0, 1] (Polynomial's base; y > 0 shared by the lanes): exp(y log x); the result is
+// <= 1, so its error relative to 1 stays below an ulp or two. Exact for x in {0, 1} and for
+// y in {1, 2, 0.5} (x, x * x and the correctly rounded sqrt, as numpy's pow gives them).
+template <class V>
+FASTLR_INLINE V pow_unit_t(V x, double y) {
+    V v;
+    if (y == 1.0) {
+        v = x;
+    } else if (y == 2.0) {
+        v = x * x;
+    } else if (y == 0.5) {
+        v = sqrt_(x);
+    } else {
+        v = exp_t(y * log_t(x));
+        v = x == 1.0 ? 1.0 : v;
+    }
+    v = x == 0.0 ? 0.0 : v;
+    return y == 0.0 ? vconst<V>(1.0) : v;
+}
+
+// tanh(x) = sign(x) (1 - 2 / (exp(2|x|) + 1)); absolute error ~1 ulp of 1 (what the schedule needs).
+template <class V>
+FASTLR_INLINE V tanh_t(V x) {
+    const V ax = fabs_(x);
+    const V e = exp_t(V(2.0 * (ax > 40.0 ? 40.0 : ax)));
+    const V t = 1.0 - 2.0 / (e + 1.0);
+    return x < 0.0 ? -t : t;
+}
+
+// The scalar forms, by their historical names.
+FASTLR_INLINE double floor_(double x) { return floor_t(x); }
+FASTLR_INLINE double exp2i_(double k) { return exp2i_t(k); }
+FASTLR_INLINE double exp_dd_(double x, double xlo) { return exp_dd_t(x, xlo); }
+FASTLR_INLINE double exp_(double x) { return exp_t(x); }
+FASTLR_INLINE double log_(double x) { return log_t(x); }
+FASTLR_INLINE double pow_log_(double g, double e, double lhi, double llo) { return pow_log_t(g, e, lhi, llo); }
+FASTLR_INLINE double pow_unit_(double x, double y) { return pow_unit_t(x, y); }
+FASTLR_INLINE double tanh_(double x) { return tanh_t(x); }
+
+}  // namespace FASTLR_ARCH_NS
+}  // namespace fastlr
