@@ -1,5 +1,5 @@
 // Vectorizable elementary functions for the kernels (no libm calls, no -ffast-math): cos(pi x) here;
-// exp, log, pow, tanh and floor in math_exp.hpp (each written once for scalars and 4-lane vectors).
+// exp, log, pow and floor in math_exp.hpp (each written once for scalars and 4-lane vectors).
 //
 // All functions are branch-free straight-line code on doubles and 64-bit integer bit patterns, so
 // that GCC vectorizes the loops that call them (2 lanes with SSE2, 4 with AVX2). The polynomials are
@@ -12,7 +12,7 @@
 #include <cmath>
 
 #include "config.hpp"
-#include "math_exp.hpp"  // exp, log, pow, tanh, floor (scalar and 4-lane forms)
+#include "math_exp.hpp"  // exp, log, pow, floor (scalar and 4-lane forms)
 #include "vec.hpp"
 
 namespace fastlr {

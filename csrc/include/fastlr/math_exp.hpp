@@ -1,4 +1,4 @@
-// exp, log, pow and tanh for the kernels, written once for scalars (V = double) and for the 4-lane
+// exp, log and pow for the kernels, written once for scalars (V = double) and for the 4-lane
 // vectors of vec.hpp (V = v4d), without libm and without -ffast-math.
 //
 // Every function is branch-free straight-line code on doubles and on their 64-bit bit patterns (a
@@ -202,15 +202,6 @@ FASTLR_INLINE V pow_unit_t(V x, double y) {
     return y == 0.0 ? vconst<V>(1.0) : v;
 }
 
-// tanh(x) = sign(x) (1 - 2 / (exp(2|x|) + 1)); absolute error ~1 ulp of 1 (what the schedule needs).
-template <class V>
-FASTLR_INLINE V tanh_t(V x) {
-    const V ax = fabs_(x);
-    const V e = exp_t(V(2.0 * (ax > 40.0 ? 40.0 : ax)));
-    const V t = 1.0 - 2.0 / (e + 1.0);
-    return x < 0.0 ? -t : t;
-}
-
 // The scalar forms, by their historical names.
 FASTLR_INLINE double floor_(double x) { return floor_t(x); }
 FASTLR_INLINE double exp2i_(double k) { return exp2i_t(k); }
@@ -219,7 +210,6 @@ FASTLR_INLINE double exp_(double x) { return exp_t(x); }
 FASTLR_INLINE double log_(double x) { return log_t(x); }
 FASTLR_INLINE double pow_log_(double g, double e, double lhi, double llo) { return pow_log_t(g, e, lhi, llo); }
 FASTLR_INLINE double pow_unit_(double x, double y) { return pow_unit_t(x, y); }
-FASTLR_INLINE double tanh_(double x) { return tanh_t(x); }
 
 }  // namespace FASTLR_ARCH_NS
 }  // namespace fastlr
