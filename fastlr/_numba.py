@@ -812,10 +812,7 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
             idx0[dd] = rem % shape[dd]
             rem //= shape[dd]
         {load}
-        for k in range(nops):
-            if not scal[k]:
-                _gather(opdata, opoff[k], opstr[k], shape, idx0, n, ops[k])
-        for pc in range(ninstr):
+{gather}        for pc in range(ninstr):
             row = code[pc]
             op = row[0]
             dst = out64[b0:b0 + n] if (direct and pc == ninstr - 1) else regs[row[1]]
@@ -879,12 +876,13 @@ def _dispatch(opcodes, indent):
     return "\n".join(lines)
 
 
-def _kernel_source(opcodes, kind):
-    """The source of the kernel module of an opcode set: ``serial`` for step kind ``kind``, or
-    ``scalar`` for ``kind is None``."""
+def _kernel_source(opcodes, kind, arrays):
+    """The source of the kernel module of an opcode set: ``serial`` for step kind ``kind`` (gathering
+    array operands if ``arrays``; without them every operand must be a scalar), or ``scalar`` for
+    ``kind is None``."""
     families = [op for op in opcodes if op in _FAMILIES]
     what = f"opcodes {','.join(map(str, opcodes))} ({_set_name(opcodes)}), " + (
-        "scalar" if kind is None else f"{_KIND_NAMES[kind]} steps")
+        "scalar" if kind is None else f"{_KIND_NAMES[kind]} steps" + (", array operands" if arrays else ""))
     source = _HEADER.format(what=what, imports="".join(f", {_FAMILIES[op][1]}" for op in families))
     if kind is None:
         return source + _SCALAR.format(dispatch=_dispatch(opcodes, " " * 8))
@@ -894,7 +892,9 @@ def _kernel_source(opcodes, kind):
     else:
         steps = f"    steps = sbuf.view(np.{_KIND_NAMES[kind]})"
         load = "_gather(steps, sbase, sstr, shape, idx0, n, treg)"
-    return source + _SERIAL.format(steps=steps, load=load, dispatch=_dispatch(opcodes, " " * 12))
+    gather = ("        for k in range(nops):\n            if not scal[k]:\n"
+              "                _gather(opdata, opoff[k], opstr[k], shape, idx0, n, ops[k])\n") if arrays else ""
+    return source + _SERIAL.format(steps=steps, load=load, gather=gather, dispatch=_dispatch(opcodes, " " * 12))
 
 
 def _set_name(opcodes):
@@ -982,18 +982,19 @@ class _Driver:
     def __init__(self, opcodes):
         self.opcodes = opcodes
         self.name = _set_name(opcodes)
-        self.kernels = {}  # kind (None: scalar) -> dispatcher
+        self.kernels = {}  # (kind (None: scalar), array operands) -> dispatcher
         self.paths = {}
         self.timed = set()  # kernel names whose first call has been timed
 
-    def kernel(self, kind):
-        k = self.kernels.get(kind)
+    def kernel(self, kind, arrays=False):
+        key = (kind, arrays)
+        k = self.kernels.get(key)
         if k is None:
             with _driver_lock:
-                k = self.kernels.get(kind)
+                k = self.kernels.get(key)
                 if k is None:
-                    module, self.paths[kind] = _import_module(_kernel_source(self.opcodes, kind))
-                    k = self.kernels[kind] = module.scalar if kind is None else module.serial
+                    module, self.paths[key] = _import_module(_kernel_source(self.opcodes, kind, arrays))
+                    k = self.kernels[key] = module.scalar if kind is None else module.serial
         return k
 
 
@@ -1146,20 +1147,20 @@ def get_num_threads() -> int:
 _compile_lock = threading.RLock()
 
 
-def _kernel_name(kind):
-    return "scalar" if kind is None else f"serial[{_KIND_NAMES[kind]}]"
+def _kernel_name(kind, arrays=False):
+    return "scalar" if kind is None else f"serial[{_KIND_NAMES[kind]}{', arrays' if arrays else ''}]"
 
 
-def _timed(driver, kind, *args):
-    """Call the kernel of ``driver`` for step kind ``kind`` (``None``: the scalar entry point); its first
-    call in this process (generating and importing its module, compiling or loading it, running) is
-    timed for the report."""
-    name = _kernel_name(kind)
+def _timed(driver, kind, arrays, *args):
+    """Call the kernel of ``driver`` for step kind ``kind`` (``None``: the scalar entry point) and array
+    operands or not; its first call in this process (generating and importing its module, compiling or
+    loading it, running) is timed for the report."""
+    name = _kernel_name(kind, arrays)
     if name in driver.timed:
-        return driver.kernel(kind)(*args)
+        return driver.kernel(kind, arrays)(*args)
     with _compile_lock:
         t0 = time.perf_counter()
-        kernel = driver.kernel(kind)
+        kernel = driver.kernel(kind, arrays)
         result = kernel(*args)
         seconds = time.perf_counter() - t0
         if name in driver.timed:
@@ -1169,7 +1170,7 @@ def _timed(driver, kind, *args):
         entry["kernels"][name] = {
             "first_call_seconds": seconds,
             "from_cache": bool(sum(stats.cache_hits.values())) and not sum(stats.cache_misses.values()),
-            "module": driver.paths[kind],
+            "module": driver.paths[(kind, arrays)],
         }
         entry["first_call_seconds"] = sum(k["first_call_seconds"] for k in entry["kernels"].values())
         entry["from_cache"] = all(k["from_cache"] for k in entry["kernels"].values())
@@ -1224,16 +1225,17 @@ def evaluate(program, steps, step_strides, start, out, shape, operand_strides) -
             sbuf, int(sbase), sstr, float(start), out64, out32)
     drv = prep.driver
     nthreads = _threads()
+    arrays = not prep.scalar_ok  # no array operands: a kernel without the operand gather
     if total < PARALLEL_THRESHOLD or nthreads == 1:
-        _timed(drv, kind, *args, 0, total)
+        _timed(drv, kind, arrays, *args, 0, total)
         return
     # a few chunks per thread, each a whole number of blocks: every element is computed by the same
     # code whatever the split, so the result is bit-identical for any thread count
     chunk = max(BLOCK, -(-total // (4 * nthreads * BLOCK)) * BLOCK)
-    if _kernel_name(kind) not in drv.timed:
-        _timed(drv, kind, *args, 0, min(chunk, total))  # compile (or load) before fanning out
+    if _kernel_name(kind, arrays) not in drv.timed:
+        _timed(drv, kind, arrays, *args, 0, min(chunk, total))  # compile (or load) before fanning out
     bounds = [(lo, min(lo + chunk, total)) for lo in range(0, total, chunk)]
-    kernel = drv.kernel(kind)
+    kernel = drv.kernel(kind, arrays)
     with _lock:  # one parallel launch at a time: at most nthreads threads busy
         futures = [_pool(nthreads).submit(kernel, *args, lo, hi) for lo, hi in bounds]
         for f in futures:
@@ -1265,4 +1267,4 @@ def scalar(program, t: float) -> float:
     drv = prep.driver
     if "scalar" in drv.timed:
         return drv.kernel(None)(prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res, float(t))
-    return _timed(drv, None, prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res, float(t))
+    return _timed(drv, None, False, prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res, float(t))
