@@ -1,26 +1,39 @@
 """The numba backend: the program interpreter of ``docs/engine.md`` compiled with numba.
 
-One interpreter walks the output in C order in blocks of ``BLOCK`` elements: it loads the steps of the
-block into register 0 as float64 (or computes them for the implicit ``start + i`` of ``curve``), gathers
-every array operand of the block (a scalar operand is written into its buffer once per call), runs the
+A kernel walks the output in C order in blocks of ``BLOCK`` elements: it loads the steps of the block
+into register 0 as float64 (or computes them for the implicit ``start + i`` of ``curve``), gathers every
+array operand of the block (a scalar operand is written into its buffer once per call), runs the
 instructions, and stores the result register (rounded once to float32 if ``out`` is float32). Large calls
 split the output into chunks of whole blocks and run the (nogil) serial kernel on them from a small
 thread pool; every element is computed by the same code whatever the split, so the result is
 bit-identical for any thread count. (numba's ``prange`` driver cost 10-20 s of compile time per opcode
 set and ties the process to numba's threading layer, which is not fork-safe.)
 
-Every kernel is ``@njit(cache=True, nogil=True, error_model="numpy")``, without fastmath (IEEE division
-by zero, no reassociation, no fused multiply-add). The cosine factor uses a vectorizable ``cospi`` with
-exact argument reduction (``cospi(0) == 1``, ``cospi(1) == -1``) so that LLVM vectorizes the inner loops;
-``pow``/``log``/``tanh`` go through libm like numpy, with the power cached across a block where the exponent
-is piecewise constant (step decay, milestones, restarts, triangular2), which keeps those bit-identical to
-the reference.
+Compile time. numba compiles each ``@njit`` function into its own LLVM module, links in its callees'
+modules and optimizes the whole again, so a deep call chain re-optimizes everything below it at every
+level. The kernels are therefore generated as flat functions, one per (opcode set, step kind) and one
+scalar entry point per opcode set (see ``_kernel_source``): the block loop, the loader of the one step
+kind actually passed and the instruction dispatch are inline, and they call the family block loops
+(``_f_*``), which call small math helpers. A single-family program without combinators gets a kernel
+with that family only; one with combinators adds them; composites of several families share one kernel
+with everything. Each kernel compiles on its first call only (nothing at import) and is cached on disk
+(``cache=True``): a second process loads it in milliseconds.
 
-The interpreter of a program is generated for the set of opcodes it uses (see ``_Driver``), so a
-program compiles only its own families. Argument types are canonicalised before the call (every step
-dtype goes through one read-only byte buffer, the output has a float64 and a float32 argument, shapes
-and strides are read-only int64 arrays), so each kernel compiles once per process and once per machine
-with the on-disk cache. Nothing is compiled at import.
+Every kernel is ``@njit(cache=True, nogil=True, error_model="numpy")``, without fastmath (IEEE division
+by zero, no reassociation, no fused multiply-add), so results do not depend on the vector width. The
+transcendental functions are the C++ core's (``csrc/include/fastlr/math.hpp``), written branch-free
+without libm so that LLVM vectorizes the loops that call them: ``cospi`` with exact argument reduction
+(``cospi(0) == 1``, ``cospi(1) == -1``), ``exp`` (Cody-Waite reduction, Taylor polynomial, ``2**k`` built
+from exponent bits), ``log`` (fdlibm), ``g ** e = exp(e log g)`` for decay factors and the polynomial's
+base (powers 0, 1, 2 exact) and ``tanh`` from ``exp``; the float <-> int64 bit casts they need are a
+numba intrinsic (LLVM ``bitcast``). The cycle search of the restarts keeps libm's ``log``/``pow``, cached
+across a cycle, and multi-step keeps libm's ``pow``, cached while the milestone count is unchanged (both
+bit-identical to the reference there).
+
+Argument types are canonicalised before the call (every step dtype goes through one read-only byte
+buffer viewed as its dtype inside the kernel, the output has a float64 and a float32 argument, shapes and
+strides are read-only int64 arrays), so each kernel compiles once per process and once per machine with
+the on-disk cache.
 """
 
 from __future__ import annotations
@@ -37,7 +50,9 @@ import time
 
 import numba
 import numpy as np
-from numba import njit
+from llvmlite import ir as llvm_ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 from ._program import (
     CONSTANT,
@@ -72,13 +87,44 @@ BLOCK = 512
 PARALLEL_THRESHOLD = 1 << 15
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
-_INLINE = _JIT  # numba-level inline="always" costs seconds of compile time; LLVM inlines these anyway
+#: the helpers and family loops are only called from other jitted functions: no Python or C wrappers
+_HELPER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 # step kinds
 _ITOA, _I32, _I64, _F32, _F64 = 0, 1, 2, 3, 4
 
 # --------------------------------------------------------------------------------------------------
-# math helpers (scalar, inlined into the block loops so that LLVM vectorizes them)
+# bit casts (numba has no float <-> int reinterpretation; an intrinsic emits LLVM's bitcast, which
+# vectorizes like any other instruction)
+
+
+@intrinsic
+def _as_i64(typingctx, x):
+    """The IEEE-754 bits of a float64 as an int64."""
+    if x != types.float64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvm_ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _as_f64(typingctx, x):
+    """The float64 whose IEEE-754 bits are the int64 ``x``."""
+    if x != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvm_ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+# --------------------------------------------------------------------------------------------------
+# math helpers: scalar, branch-free (selects only), no libm calls, so that LLVM inlines them into the
+# block loops and vectorizes those. The algorithms are those of the C++ core (csrc/include/fastlr/math.hpp).
 
 # fdlibm __kernel_sin / __kernel_cos coefficients (|x| <= pi/4)
 _S1 = -1.66666666666666324348e-01
@@ -95,8 +141,22 @@ _C5 = 2.08757232129817482790e-09
 _C6 = -1.13596475577881948265e-11
 _PI = math.pi
 
+_MAGIC = 6755399441055744.0  # 1.5 * 2**52: (x + _MAGIC) - _MAGIC rounds x to an integer (|x| < 2**51)
+_MAGIC_BITS = 0x4338000000000000  # its bits: the low mantissa bits of x + _MAGIC hold that integer
+_LN2_HI = 6.93147180369123816490e-01  # fdlibm's split of ln 2: _LN2_HI * k is exact for |k| < 2**20
+_LN2_LO = 1.90821492927058770002e-10
+_INV_LN2 = 1.44269504088896338700e+00
+# fdlibm e_log.c: log(1 + f) = f - f**2/2 + s (f**2/2 + R(s**2)), s = f / (2 + f)
+_LG1 = 6.666666666666735130e-01
+_LG2 = 3.999999999940941908e-01
+_LG3 = 2.857142874366239149e-01
+_LG4 = 2.222219843214978396e-01
+_LG5 = 1.818357216161805012e-01
+_LG6 = 1.531383769920937332e-01
+_LG7 = 1.479819860511658591e-01
 
-@njit(**_INLINE)
+
+@njit(**_HELPER)
 def _cospi(x):
     """``cos(pi x)`` for finite ``x``: exact reduction to ``r = x - n/2``, ``|r| <= 1/4``.
 
@@ -118,28 +178,158 @@ def _cospi(x):
     return -v if (q == 1.0 or q == 2.0) else v
 
 
-@njit(**_INLINE)
+@njit(**_HELPER)
 def _cos_factor(p):
     """``(1 + cos(pi p)) / 2`` written as the reference: ``0.5 * (1 + cos(pi p))``."""
     return 0.5 * (1.0 + _cospi(p))
 
 
-@njit(**_INLINE)
+@njit(**_HELPER)
+def _exp2i(k):
+    """``2**k`` for an integer-valued ``k`` (clamped to [-1100, 1100]), exact wherever representable.
+
+    Built from exponent bits as the product of two normal powers of two ``2**k1 * 2**k2``
+    (``k1 = round(k / 2)``), so that a subnormal result is rounded once and ``k <= -1075`` gives 0.
+    """
+    k = min(max(k, -1100.0), 1100.0)
+    k1 = (k * 0.5 + _MAGIC) - _MAGIC
+    k2 = k - k1
+    b1 = (_as_i64(k1 + (_MAGIC + 1023.0)) - _MAGIC_BITS) << 52
+    b2 = (_as_i64(k2 + (_MAGIC + 1023.0)) - _MAGIC_BITS) << 52
+    return _as_f64(b1) * _as_f64(b2)
+
+
+@njit(**_HELPER)
+def _exp_poly(r):
+    """``exp(r)`` for ``|r| <= ln2 / 2``: ``1 + (r + r**2 q(r))``, the Taylor polynomial to ``r**13``
+    (truncation < 5e-18)."""
+    q = 1.0 / 2 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (1.0 / 720 + r * (1.0 / 5040 + r * (
+        1.0 / 40320 + r * (1.0 / 362880 + r * (1.0 / 3628800 + r * (1.0 / 39916800 + r * (
+            1.0 / 479001600 + r * (1.0 / 6227020800.0)))))))))))
+    return 1.0 + (r + (r * r) * q)
+
+
+@njit(**_HELPER)
+def _exp(x):
+    """``exp(x)``, error < 1 ulp: ``x = k ln2 + r`` (Cody-Waite with fdlibm's two-part ln 2),
+    ``|r| <= ln2 / 2``, ``exp(r) 2**k``. ``x`` is clamped to [-746, 710]: 0 below, inf above; NaN stays NaN.
+    """
+    x = min(max(x, -746.0), 710.0)
+    k = (x * _INV_LN2 + _MAGIC) - _MAGIC
+    return _exp_poly((x - k * _LN2_HI) - k * _LN2_LO) * _exp2i(k)  # x - k * _LN2_HI is exact
+
+
+@njit(**_HELPER)
+def _split_sqrt2(x):
+    """``(k, m)`` with ``x = 2**k m``, ``m`` in ``[sqrt(2)/2, sqrt(2))``, for a finite ``x > 0`` (the
+    exponent bits; a subnormal is scaled by 2**54 first). ``k`` is an integer-valued float64."""
+    sub = x < 2.2250738585072014e-308
+    u = _as_i64(x * 18014398509481984.0 if sub else x) + ((0x3ff00000 - 0x3fe6a09e) << 32)
+    m = _as_f64((u & 0x000FFFFFFFFFFFFF) + (0x3fe6a09e << 32))
+    k = (_as_f64(_MAGIC_BITS + (u >> 52)) - _MAGIC) - (1077.0 if sub else 1023.0)  # exact
+    return k, m
+
+
+@njit(**_HELPER)
+def _log_km(k, m):
+    """``k ln2 + log(m)`` for ``m`` in ``[sqrt(2)/2, sqrt(2))`` (fdlibm e_log.c): ``f = m - 1``,
+    ``s = f / (2 + f)``, ``log(m) = f - f**2/2 + s (f**2/2 + R(s**2))``; error < 1 ulp."""
+    f = m - 1.0
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    big_r = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7))) + w * (_LG2 + w * (_LG4 + w * _LG6))
+    hfsq = 0.5 * f * f
+    return k * _LN2_HI - ((hfsq - (s * (hfsq + big_r) + k * _LN2_LO)) - f)
+
+
+@njit(**_HELPER)
+def _log(x):
+    """``log(x)``, error < 1 ulp (fdlibm without its branches). ``log(0) = -inf``, ``log(inf) = inf``,
+    ``log(x < 0)`` and ``log(nan)`` are NaN."""
+    k, m = _split_sqrt2(x)
+    r = _log_km(k, m)
+    special = -np.inf if x == 0.0 else (np.nan if x < 0.0 else x)  # inf -> inf, nan -> nan
+    return r if (x > 0.0 and x < np.inf) else special
+
+
+@njit(inline="always", **_HELPER)  # too big for LLVM's inliner: inline in numba's IR
+def _pow_km(g, e, k, lm):
+    """``g ** e`` for a decay factor ``g = 2**k m`` in (0, 1] (``lm = log(m)``, see ``_split_sqrt2``) and
+    ``e >= 0``.
+
+    ``g ** e = 2**(e k) exp(e lm)``: with ``y = e k = n + frac`` (``n = round(y)``),
+    ``g ** e = 2**n exp(frac ln2 + e lm)``, and that exp reduced as in ``_exp`` with its own ``2**kk``
+    merged into ``2**(n + kk)``. For an integer ``e`` and a power of two ``g`` (``lm = 0``) this is
+    exactly ``2**(e k)``; otherwise the error is about ``|e log g|`` ulp relative, so at most
+    ``|y| e**y <= 1/e`` ulp of ``g**0 = 1`` absolute (plus exp's own ulp): below an ulp of the schedule's
+    peak. ``e = 0, 1, 2`` give 1, ``g`` and ``g * g`` exactly, as libm's pow; below ``exp(-760)``, 0.
+    """
+    x = e * (k * _LN2_HI + lm)  # ~ e log(g) <= 0; where it is >= -760, |e k| < 2200 and |e lm| < 1100
+    y = max(e * k, -4096.0)
+    n = (y + _MAGIC) - _MAGIC
+    z = max((y - n) * (_LN2_HI + _LN2_LO) + e * lm, -4096.0)
+    kk = (z * _INV_LN2 + _MAGIC) - _MAGIC
+    v = _exp_poly((z - kk * _LN2_HI) - kk * _LN2_LO) * _exp2i(n + kk)
+    v = 0.0 if x < -760.0 else v  # one two-way select per line: LLVM if-converts these, not nested ones
+    v = g * g if e == 2.0 else v
+    v = g if e == 1.0 else v
+    return 1.0 if e == 0.0 else v
+
+
+@njit(inline="always", **_HELPER)
+def _pow_decay(g, e):
+    """``g ** e`` for a decay factor ``g`` in (0, 1] and ``e >= 0`` (see ``_pow_km``)."""
+    k, m = _split_sqrt2(g)
+    return _pow_km(g, e, k, _log_km(0.0, m))
+
+
+@njit(inline="always", **_HELPER)
+def _pow_unit(x, y):
+    """``x ** y`` for ``x`` in [0, 1] (the polynomial's base) and ``y >= 0``: ``exp(y log x)``, an
+    error below about 2 ulp of 1. Exact for ``y`` in {0, 1, 2, 0.5} (``sqrt``) and ``x`` in {0, 1}."""
+    v = _exp(y * _log(x))  # x = 0: exp(-inf) = 0
+    v = math.sqrt(x) if y == 0.5 else v
+    v = x * x if y == 2.0 else v
+    v = x if y == 1.0 else v
+    return 1.0 if y == 0.0 else v
+
+
+@njit(**_HELPER)
+def _uniform(a, n):
+    """Whether ``a[:n]`` holds one value (a scalar operand, or an array operand constant over the
+    block): the block loops then hoist what depends on it alone (``log(gamma)``, the power's case)."""
+    a0 = a[0]
+    c = 0
+    for i in range(n):
+        c += a[i] != a0
+    return c == 0
+
+
+@njit(**_HELPER)
+def _tanh(x):
+    """``tanh(x) = sign(x) (1 - 2 / (exp(2 |x|) + 1))``; absolute error about an ulp of 1."""
+    e = _exp(2.0 * min(abs(x), 40.0))
+    t = 1.0 - 2.0 / (e + 1.0)
+    return -t if x < 0.0 else t
+
+
+@njit(**_HELPER)
 def _blend(a, b, c):
     return a * (1.0 - c) + b * c
 
 
-@njit(**_INLINE)
+@njit(**_HELPER)
 def _sdiv(num, den):
     return num / den if den != 0.0 else 0.0
 
 
-@njit(**_INLINE)
+@njit(**_HELPER)
 def _clip01(x):
     return min(max(x, 0.0), 1.0)
 
 
-@njit(**_INLINE)
+@njit(**_HELPER)
 def _count_le(tables, off, k, t):
     """``searchsorted(tables[off:off+k], t, side="right")``: the number of entries ``<= t``."""
     lo = 0
@@ -157,34 +347,33 @@ def _count_le(tables, off, k, t):
 # families: one block loop each, ``d[i] = f(t[i], operands[i])`` for i < n
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _f_constant(d, t, lr, n):
     for i in range(n):
         d[i] = lr[i]
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _f_linear(d, t, a, b, tt, n):
     for i in range(n):
         f = min(t[i], tt[i]) / tt[i]
         d[i] = _blend(a[i], b[i], f)
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _f_step_decay(d, t, lr, g, s, n):
-    pk = -1.0
-    pg = np.nan
-    pv = 1.0
-    for i in range(n):
-        k = np.floor(t[i] / s[i])
-        if k != pk or g[i] != pg:
-            pk = k
-            pg = g[i]
-            pv = g[i] ** k
-        d[i] = lr[i] * pv
+    if _uniform(g, n):  # split gamma once
+        g0 = g[0]
+        k, m = _split_sqrt2(g0)
+        lm = _log_km(0.0, m)
+        for i in range(n):
+            d[i] = lr[i] * _pow_km(g0, np.floor(t[i] / s[i]), k, lm)
+    else:
+        for i in range(n):
+            d[i] = lr[i] * _pow_decay(g[i], np.floor(t[i] / s[i]))
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _f_multi_step(d, t, lr, g, tables, off, k, n):
     pc = -1
     pg = np.nan
@@ -198,53 +387,57 @@ def _f_multi_step(d, t, lr, g, tables, off, k, n):
         d[i] = lr[i] * pv
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _f_exponential(d, t, lr, g, s, mn, staircase, n):
-    if staircase:
-        pe = -1.0
-        pg = np.nan
-        pv = 1.0
+    if _uniform(g, n):  # split gamma once
+        g0 = g[0]
+        k, m = _split_sqrt2(g0)
+        lm = _log_km(0.0, m)
         for i in range(n):
-            e = np.floor(t[i] / s[i])
-            if e != pe or g[i] != pg:
-                pe = e
-                pg = g[i]
-                pv = g[i] ** e
-            d[i] = max(lr[i] * pv, mn[i])
+            e = t[i] / s[i]
+            e = np.floor(e) if staircase else e
+            d[i] = max(lr[i] * _pow_km(g0, e, k, lm), mn[i])
     else:
         for i in range(n):
             e = t[i] / s[i]
-            d[i] = max(lr[i] * g[i] ** e, mn[i])
+            e = np.floor(e) if staircase else e
+            d[i] = max(lr[i] * _pow_decay(g[i], e), mn[i])
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _f_inverse_time(d, t, lr, rate, s, staircase, n):
-    if staircase:
+    for i in range(n):
+        e = t[i] / s[i]
+        e = np.floor(e) if staircase else e
+        d[i] = lr[i] / (1.0 + rate[i] * e)
+
+
+@njit(**_HELPER)
+def _f_polynomial(d, t, a, b, tt, pw, n):
+    # the common powers 1 and 2 (a scalar operand) skip exp/log: numpy's pow gives them as x and x * x
+    p0 = pw[0]
+    case = (1 if p0 == 1.0 else (2 if p0 == 2.0 else 0)) if _uniform(pw, n) else 0
+    if case == 1:
         for i in range(n):
-            e = np.floor(t[i] / s[i])
-            d[i] = lr[i] / (1.0 + rate[i] * e)
+            d[i] = _blend(b[i], a[i], 1.0 - min(t[i], tt[i]) / tt[i])
+    elif case == 2:
+        for i in range(n):
+            x = 1.0 - min(t[i], tt[i]) / tt[i]
+            d[i] = _blend(b[i], a[i], x * x)
     else:
         for i in range(n):
-            e = t[i] / s[i]
-            d[i] = lr[i] / (1.0 + rate[i] * e)
+            f = min(t[i], tt[i]) / tt[i]
+            d[i] = _blend(b[i], a[i], _pow_unit(1.0 - f, pw[i]))
 
 
-@njit(**_JIT)
-def _f_polynomial(d, t, a, b, tt, pw, n):
-    for i in range(n):
-        f = min(t[i], tt[i]) / tt[i]
-        q = (1.0 - f) ** pw[i]
-        d[i] = _blend(b[i], a[i], q)
-
-
-@njit(**_JIT)
+@njit(**_HELPER)
 def _f_cosine(d, t, pk, tt, mn, n):
     for i in range(n):
         p = min(t[i], tt[i]) / tt[i]
         d[i] = _blend(mn[i], pk[i], _cos_factor(p))
 
 
-@njit(**_INLINE)
+@njit(**_HELPER)
 def _restart_start(i, c, m):
     # the reference's form: one recurrence step on the closed form (exact starts for integer c, m)
     if m == 1.0:
@@ -254,7 +447,7 @@ def _restart_start(i, c, m):
     return m * _sdiv(c * (m ** (i - 1.0) - 1.0), m - 1.0) + c
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _restart_cycle(t, c, m):
     """The reference's ``restart_cycle`` for one element: a log guess, then exact correction."""
     if m == 1.0:
@@ -274,7 +467,7 @@ def _restart_cycle(t, c, m):
     return i
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _f_cosine_restarts(d, t, pk, cs, mn, m, dec, lim, n):
     # cache of the current cycle: valid while the parameters are unchanged and S_i <= t < S_{i+1}
     kc = np.nan
@@ -303,7 +496,7 @@ def _f_cosine_restarts(d, t, pk, cs, mn, m, dec, lim, n):
             d[j] = _blend(mn[j], pk[j] * dpow, _cos_factor(p))
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _f_warmup_cosine(d, t, pk, tt, w, mn, init, n):
     for i in range(n):
         ti = t[i]
@@ -314,7 +507,7 @@ def _f_warmup_cosine(d, t, pk, tt, w, mn, init, n):
         d[i] = mn[i] if ti >= tt[i] else v
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _f_wsd(d, t, pk, tt, w, dd, mn, init, shape, n):
     for i in range(n):
         ti = t[i]
@@ -334,7 +527,7 @@ def _f_wsd(d, t, pk, tt, w, dd, mn, init, shape, n):
         d[i] = mn[i] if ti >= tt[i] else v
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _f_one_cycle(d, t, mx, tt, pct, div, fdiv, mode, n):
     linear = (mode & 1) != 0
     three = (mode & 2) != 0
@@ -364,29 +557,42 @@ def _f_one_cycle(d, t, mx, tt, pct, div, fdiv, mode, n):
         d[i] = _blend(lt, lf, c)  # q = 1 from T - 1 on: exactly the phase's end value
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
+def _cyclic_scale(t, up, down):
+    """``(cycle, scale)``: ``cycle = floor(1 + t / total)``, ``x = 1 + t / total - cycle``,
+    ``scale = x / ratio`` if ``x <= ratio`` else ``(x - 1) / (ratio - 1)``."""
+    total = up + down
+    ratio = up / total
+    cycle = np.floor(1.0 + t / total)
+    x = 1.0 + t / total - cycle
+    return cycle, (x / ratio if x <= ratio else _sdiv(x - 1.0, ratio - 1.0))
+
+
+@njit(**_HELPER)
 def _f_cyclic(d, t, base, mx, up, down, g, mode, n):
-    pc = np.nan
-    pv = 1.0
-    for i in range(n):
-        total = up[i] + down[i]
-        ratio = up[i] / total
-        cycle = np.floor(1.0 + t[i] / total)
-        x = 1.0 + t[i] / total - cycle
-        scale = x / ratio if x <= ratio else _sdiv(x - 1.0, ratio - 1.0)
-        if mode == 0:
-            gg = 1.0
-        elif mode == 1:
-            if cycle != pc:
-                pc = cycle
-                pv = 0.5 ** (cycle - 1.0)
-            gg = pv
-        else:
-            gg = g[i] ** t[i]
-        d[i] = base[i] + (mx[i] - base[i]) * scale * gg
+    # base + (max - base) * scale * g, g = 1, 0.5 ** (cycle - 1) (exact) or gamma ** t: one loop each
+    if mode == 0:
+        for i in range(n):
+            cycle, scale = _cyclic_scale(t[i], up[i], down[i])
+            d[i] = base[i] + (mx[i] - base[i]) * scale * 1.0
+    elif mode == 1:
+        for i in range(n):
+            cycle, scale = _cyclic_scale(t[i], up[i], down[i])
+            d[i] = base[i] + (mx[i] - base[i]) * scale * _exp2i(1.0 - cycle)  # 0 from cycle = 1076 on
+    elif _uniform(g, n):  # split gamma once
+        g0 = g[0]
+        k, m = _split_sqrt2(g0)
+        lm = _log_km(0.0, m)
+        for i in range(n):
+            cycle, scale = _cyclic_scale(t[i], up[i], down[i])
+            d[i] = base[i] + (mx[i] - base[i]) * scale * _pow_km(g0, t[i], k, lm)
+    else:
+        for i in range(n):
+            cycle, scale = _cyclic_scale(t[i], up[i], down[i])
+            d[i] = base[i] + (mx[i] - base[i]) * scale * _pow_decay(g[i], t[i])
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _f_inverse_sqrt(d, t, pk, w, init, n):
     for i in range(n):
         ti = t[i]
@@ -395,20 +601,20 @@ def _f_inverse_sqrt(d, t, pk, w, init, n):
         d[i] = warm if ti < w[i] else decay
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _f_tanh(d, t, pk, tt, mn, lo, hi, n):
     for i in range(n):
-        c = 0.5 * (1.0 - math.tanh(lo[i] + (hi[i] - lo[i]) * (t[i] / tt[i])))
+        c = 0.5 * (1.0 - _tanh(lo[i] + (hi[i] - lo[i]) * (t[i] / tt[i])))
         d[i] = mn[i] if t[i] >= tt[i] else _blend(mn[i], pk[i], c)
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _f_piecewise_constant(d, t, tables, off, k, n):
     for i in range(n):
         d[i] = tables[off + k + _count_le(tables, off, k, t[i])]
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _f_piecewise_linear(d, t, tables, off, k, n):
     vo = off + k
     hi_inner = max(k - 1, 1)
@@ -428,13 +634,43 @@ def _f_piecewise_linear(d, t, tables, off, k, n):
             d[i] = _blend(tables[vo + inner - 1], tables[vo + right_i], f)
 
 
+@njit(**_HELPER)
+def _combinator(op, d, a, b, c, ops, p0, p1, n):
+    """The combinators (one block loop each): shift, select, mul, scale, ramp, zero."""
+    if op == SHIFT:
+        x = ops[p0]
+        for i in range(n):
+            d[i] = max(a[i] - x[i], 0.0)
+    elif op == SELECT:
+        x = ops[p0]
+        for i in range(n):
+            d[i] = c[i] if a[i] >= x[i] else b[i]
+    elif op == MUL:
+        for i in range(n):
+            d[i] = a[i] * b[i]
+    elif op == SCALE:
+        x = ops[p0]
+        for i in range(n):
+            d[i] = a[i] * x[i]
+    elif op == RAMP:
+        w = ops[p0]
+        init = ops[p1]
+        for i in range(n):
+            v = _blend(init[i], c[i], _sdiv(a[i], w[i]))
+            d[i] = v if a[i] < w[i] else b[i]
+    elif op == ZERO:
+        for i in range(n):
+            d[i] = 0.0
+
+
 # --------------------------------------------------------------------------------------------------
-# the interpreter
+# loading the steps and the array operands of a block
 
 
-@njit(**_JIT)
-def _gather(src, base, strides, shape, idx0, b0, n, dst):
-    """``dst[j] = src[base + sum_d i_d(b0 + j) * strides[d]]`` for j < n (C-order multi-index)."""
+@njit(**_HELPER)
+def _gather(src, base, strides, shape, idx0, n, dst):
+    """``dst[j] = src[base + sum_d i_d(b0 + j) * strides[d]]`` for j < n (C-order multi-index ``idx0`` of
+    the block's first element ``b0``)."""
     ndim = shape.size
     last = ndim - 1
     idx = idx0.copy()
@@ -464,7 +700,7 @@ def _gather(src, base, strides, shape, idx0, b0, n, dst):
             off += strides[dd]
 
 
-@njit(**_JIT)
+@njit(**_HELPER)
 def _iota(start, strides, shape, idx0, n, dst, fiota):
     """``dst[j] = start + sum_d i_d(b0 + j) * strides[d]`` (the implicit steps of ``curve``)."""
     ndim = shape.size
@@ -494,218 +730,65 @@ def _iota(start, strides, shape, idx0, n, dst, fiota):
             k += strides[dd]
 
 
-@njit(**_INLINE)
-def _load_iota(buf, base, strides, shape, idx0, n, dst, start, fiota):
-    _iota(start, strides, shape, idx0, n, dst, fiota)
-
-
-@njit(**_INLINE)
-def _load_i32(buf, base, strides, shape, idx0, n, dst, start, fiota):
-    _gather(buf.view(np.int32), base, strides, shape, idx0, 0, n, dst)
-
-
-@njit(**_INLINE)
-def _load_i64(buf, base, strides, shape, idx0, n, dst, start, fiota):
-    _gather(buf.view(np.int64), base, strides, shape, idx0, 0, n, dst)
-
-
-@njit(**_INLINE)
-def _load_f32(buf, base, strides, shape, idx0, n, dst, start, fiota):
-    _gather(buf.view(np.float32), base, strides, shape, idx0, 0, n, dst)
-
-
-@njit(**_INLINE)
-def _load_f64(buf, base, strides, shape, idx0, n, dst, start, fiota):
-    _gather(buf.view(np.float64), base, strides, shape, idx0, 0, n, dst)
-
-
-# uniform adapters ``op(regs, ops, row, tables, n)``, dispatched statically by ``_run_instruction``
-
-@njit(**_JIT)
-def _op_constant(regs, ops, row, tables, n):
-    _f_constant(regs[row[1]], regs[row[2]], ops[row[8]], n)
-
-
-@njit(**_JIT)
-def _op_linear(regs, ops, row, tables, n):
-    _f_linear(regs[row[1]], regs[row[2]], ops[row[8]], ops[row[9]], ops[row[10]], n)
-
-
-@njit(**_JIT)
-def _op_step_decay(regs, ops, row, tables, n):
-    _f_step_decay(regs[row[1]], regs[row[2]], ops[row[8]], ops[row[9]], ops[row[10]], n)
-
-
-@njit(**_JIT)
-def _op_multi_step(regs, ops, row, tables, n):
-    _f_multi_step(regs[row[1]], regs[row[2]], ops[row[8]], ops[row[9]], tables, row[6], row[7], n)
-
-
-@njit(**_JIT)
-def _op_exponential(regs, ops, row, tables, n):
-    _f_exponential(regs[row[1]], regs[row[2]], ops[row[8]], ops[row[9]], ops[row[10]], ops[row[11]],
-                   row[5] == 1, n)
-
-
-@njit(**_JIT)
-def _op_inverse_time(regs, ops, row, tables, n):
-    _f_inverse_time(regs[row[1]], regs[row[2]], ops[row[8]], ops[row[9]], ops[row[10]], row[5] == 1, n)
-
-
-@njit(**_JIT)
-def _op_polynomial(regs, ops, row, tables, n):
-    _f_polynomial(regs[row[1]], regs[row[2]], ops[row[8]], ops[row[9]], ops[row[10]], ops[row[11]], n)
-
-
-@njit(**_JIT)
-def _op_cosine(regs, ops, row, tables, n):
-    _f_cosine(regs[row[1]], regs[row[2]], ops[row[8]], ops[row[9]], ops[row[10]], n)
-
-
-@njit(**_JIT)
-def _op_cosine_restarts(regs, ops, row, tables, n):
-    _f_cosine_restarts(regs[row[1]], regs[row[2]], ops[row[8]], ops[row[9]], ops[row[10]], ops[row[11]],
-                       ops[row[12]], ops[row[13]], n)
-
-
-@njit(**_JIT)
-def _op_warmup_cosine(regs, ops, row, tables, n):
-    _f_warmup_cosine(regs[row[1]], regs[row[2]], ops[row[8]], ops[row[9]], ops[row[10]], ops[row[11]],
-                     ops[row[12]], n)
-
-
-@njit(**_JIT)
-def _op_wsd(regs, ops, row, tables, n):
-    _f_wsd(regs[row[1]], regs[row[2]], ops[row[8]], ops[row[9]], ops[row[10]], ops[row[11]], ops[row[12]],
-           ops[row[13]], row[5], n)
-
-
-@njit(**_JIT)
-def _op_one_cycle(regs, ops, row, tables, n):
-    _f_one_cycle(regs[row[1]], regs[row[2]], ops[row[8]], ops[row[9]], ops[row[10]], ops[row[11]],
-                 ops[row[12]], row[5], n)
-
-
-@njit(**_JIT)
-def _op_cyclic(regs, ops, row, tables, n):
-    _f_cyclic(regs[row[1]], regs[row[2]], ops[row[8]], ops[row[9]], ops[row[10]], ops[row[11]], ops[row[12]],
-              row[5], n)
-
-
-@njit(**_JIT)
-def _op_inverse_sqrt(regs, ops, row, tables, n):
-    _f_inverse_sqrt(regs[row[1]], regs[row[2]], ops[row[8]], ops[row[9]], ops[row[10]], n)
-
-
-@njit(**_JIT)
-def _op_tanh(regs, ops, row, tables, n):
-    _f_tanh(regs[row[1]], regs[row[2]], ops[row[8]], ops[row[9]], ops[row[10]], ops[row[11]], ops[row[12]], n)
-
-
-@njit(**_JIT)
-def _op_piecewise_constant(regs, ops, row, tables, n):
-    _f_piecewise_constant(regs[row[1]], regs[row[2]], tables, row[6], row[7], n)
-
-
-@njit(**_JIT)
-def _op_piecewise_linear(regs, ops, row, tables, n):
-    _f_piecewise_linear(regs[row[1]], regs[row[2]], tables, row[6], row[7], n)
-
-
-@njit(**_JIT)
-def _op_combinator(regs, ops, row, tables, n):
-    _combinator(row[0], regs[row[1]], regs[row[2]], regs[row[3]], regs[row[4]], ops, row[8], row[9], n)
-
-
-@njit(**_JIT)
-def _combinator(op, d, a, b, c, ops, p0, p1, n):
-    if op == SHIFT:
-        x = ops[p0]
-        for i in range(n):
-            d[i] = max(a[i] - x[i], 0.0)
-    elif op == SELECT:
-        x = ops[p0]
-        for i in range(n):
-            d[i] = c[i] if a[i] >= x[i] else b[i]
-    elif op == MUL:
-        for i in range(n):
-            d[i] = a[i] * b[i]
-    elif op == SCALE:
-        x = ops[p0]
-        for i in range(n):
-            d[i] = a[i] * x[i]
-    elif op == RAMP:
-        w = ops[p0]
-        init = ops[p1]
-        for i in range(n):
-            v = _blend(init[i], c[i], _sdiv(a[i], w[i]))
-            d[i] = v if a[i] < w[i] else b[i]
-    elif op == ZERO:
-        for i in range(n):
-            d[i] = 0.0
-
-
-@njit(**_JIT)
-def _load_steps(kind, buf, base, strides, shape, idx0, n, dst, start, fiota):
-    if kind == _ITOA:
-        _load_iota(buf, base, strides, shape, idx0, n, dst, start, fiota)
-    elif kind == _I32:
-        _load_i32(buf, base, strides, shape, idx0, n, dst, start, fiota)
-    elif kind == _I64:
-        _load_i64(buf, base, strides, shape, idx0, n, dst, start, fiota)
-    elif kind == _F32:
-        _load_f32(buf, base, strides, shape, idx0, n, dst, start, fiota)
-    else:
-        _load_f64(buf, base, strides, shape, idx0, n, dst, start, fiota)
-
-
 # --------------------------------------------------------------------------------------------------
-# the drivers, generated per set of opcodes
+# the kernels, generated per (opcode set, step kind)
 #
-# A program only pays for the families it uses: the interpreter of a set of opcodes (``run_instruction``
-# dispatching statically to the ``_op_*`` adapters of that set, the serial and parallel drivers and the
-# scalar entry point) is generated as a small Python file in a cache directory and imported, so numba
-# caches it like any file-backed module (closures and exec'd code are not cacheable). The family
-# kernels stay here (cached once per machine, shared by every set). The file name hashes the opcode
-# set, fastlr's and numba's versions and this file's source, so an upgrade never reuses a stale cache.
+# numba compiles every @njit function into its own LLVM module, links the modules of its callees into
+# it and optimizes the result again: a chain of small functions (driver -> block loop -> instruction
+# dispatch -> adapter -> family) re-optimizes everything below it at every level, and a branch over the
+# five step kinds compiles all five loaders. So each kernel is one flat generated function (the block
+# loop, the step loader of its one kind, the instruction dispatch inline), which calls the family
+# block loops and small helpers directly. It is written as a small Python file in a cache directory and
+# imported, so numba caches it like any file-backed module (closures and exec'd code are not
+# cacheable); the family kernels stay here (cached once per machine, shared by every kernel). The file
+# name hashes the source, fastlr's and numba's versions and this file's source, so an upgrade never
+# reuses a stale cache.
 
-_OP_ADAPTERS = {
-    CONSTANT: "_op_constant", LINEAR: "_op_linear", STEP_DECAY: "_op_step_decay", MULTI_STEP: "_op_multi_step",
-    EXPONENTIAL: "_op_exponential", INVERSE_TIME: "_op_inverse_time", POLYNOMIAL: "_op_polynomial",
-    COSINE: "_op_cosine", COSINE_RESTARTS: "_op_cosine_restarts", WARMUP_COSINE: "_op_warmup_cosine",
-    WARMUP_STABLE_DECAY: "_op_wsd", ONE_CYCLE: "_op_one_cycle", CYCLIC: "_op_cyclic",
-    INVERSE_SQRT: "_op_inverse_sqrt", TANH: "_op_tanh", PIECEWISE_CONSTANT: "_op_piecewise_constant",
-    PIECEWISE_LINEAR: "_op_piecewise_linear",
-}
-_FAMILY_NAMES = {
-    CONSTANT: "Constant", LINEAR: "Linear", STEP_DECAY: "StepDecay", MULTI_STEP: "MultiStep",
-    EXPONENTIAL: "Exponential", INVERSE_TIME: "InverseTime", POLYNOMIAL: "Polynomial", COSINE: "Cosine",
-    COSINE_RESTARTS: "CosineRestarts", WARMUP_COSINE: "WarmupCosine", WARMUP_STABLE_DECAY: "WarmupStableDecay",
-    ONE_CYCLE: "OneCycle", CYCLIC: "Cyclic", INVERSE_SQRT: "InverseSqrt", TANH: "Tanh",
-    PIECEWISE_CONSTANT: "PiecewiseConstant", PIECEWISE_LINEAR: "PiecewiseLinear",
+# opcode -> (family name, block function, number of operands, extra arguments after the operands)
+_FAMILIES = {
+    CONSTANT: ("Constant", "_f_constant", 1, ""),
+    LINEAR: ("Linear", "_f_linear", 3, ""),
+    STEP_DECAY: ("StepDecay", "_f_step_decay", 3, ""),
+    MULTI_STEP: ("MultiStep", "_f_multi_step", 2, "tables, row[6], row[7], "),
+    EXPONENTIAL: ("Exponential", "_f_exponential", 4, "row[5] == 1, "),
+    INVERSE_TIME: ("InverseTime", "_f_inverse_time", 3, "row[5] == 1, "),
+    POLYNOMIAL: ("Polynomial", "_f_polynomial", 4, ""),
+    COSINE: ("Cosine", "_f_cosine", 3, ""),
+    COSINE_RESTARTS: ("CosineRestarts", "_f_cosine_restarts", 6, ""),
+    WARMUP_COSINE: ("WarmupCosine", "_f_warmup_cosine", 5, ""),
+    WARMUP_STABLE_DECAY: ("WarmupStableDecay", "_f_wsd", 6, "row[5], "),
+    ONE_CYCLE: ("OneCycle", "_f_one_cycle", 5, "row[5], "),
+    CYCLIC: ("Cyclic", "_f_cyclic", 5, "row[5], "),
+    INVERSE_SQRT: ("InverseSqrt", "_f_inverse_sqrt", 3, ""),
+    TANH: ("Tanh", "_f_tanh", 5, ""),
+    PIECEWISE_CONSTANT: ("PiecewiseConstant", "_f_piecewise_constant", 0, "tables, row[6], row[7], "),
+    PIECEWISE_LINEAR: ("PiecewiseLinear", "_f_piecewise_linear", 0, "tables, row[6], row[7], "),
 }
 _COMBINATORS = (SHIFT, SELECT, MUL, SCALE, RAMP, ZERO)
 
-_DRIVER_TEMPLATE = '''"""Generated by fastlr._numba for the opcodes {opcodes} ({names}); safe to delete."""
+# step kind -> (name, how the kernel reads the block's steps into register 0)
+_KIND_NAMES = {_ITOA: "iota", _I32: "int32", _I64: "int64", _F32: "float32", _F64: "float64"}
+
+_HEADER = '''"""Generated by fastlr._numba: {what}; safe to delete."""
 import numpy as np
 from numba import njit
 
-from fastlr._numba import BLOCK, _JIT, _gather, _load_steps{imports}
+from fastlr._numba import BLOCK, _JIT, _combinator, _gather, _iota{imports}
+'''
 
-
-@njit(**_JIT)
-def run_instruction(op, regs, ops, row, tables, n):
-{dispatch}
-
+_SERIAL = '''
 
 @njit(**_JIT)
-def run_range(code, opdata, opoff, opstr, tables, res, regs, ops, shape,
-              kind, sbuf, sbase, sstr, start, out64, out32, lo, hi):
-    """Evaluate the output elements ``[lo, hi)`` (C order) block by block."""
+def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, sstr, start, out64, out32,
+           lo, hi):
+    """Output elements ``[lo, hi)`` (C order), block by block; nogil: the parallel path runs chunks of
+    it on threads, and every element is computed the same way whatever the split."""
     ndim = shape.size
     nops = opoff.size
     ninstr = code.shape[0]
-    scal = np.empty(nops, np.bool_)
+    regs = np.empty((nreg, BLOCK))
+    ops = np.empty((max(nops, 1), BLOCK))
+    scal = np.empty(nops, np.bool_)  # scalar operands: written once
     for k in range(nops):
         sc = True
         for dd in range(ndim):
@@ -714,12 +797,12 @@ def run_range(code, opdata, opoff, opstr, tables, res, regs, ops, shape,
         scal[k] = sc
         if sc:
             v = opdata[opoff[k]]
-            row = ops[k]
+            orow = ops[k]
             for j in range(BLOCK):
-                row[j] = v
-    fiota = np.empty(BLOCK)
-    for j in range(BLOCK):
-        fiota[j] = float(j)
+                orow[j] = v
+{steps}
+    # the last instruction writes the result register: into a float64 output directly
+    direct = out64.size > 0 and ninstr > 0 and code[ninstr - 1, 1] == res
     idx0 = np.empty(ndim, np.int64)
     treg = regs[0]
     for b0 in range(lo, hi, BLOCK):
@@ -728,30 +811,24 @@ def run_range(code, opdata, opoff, opstr, tables, res, regs, ops, shape,
         for dd in range(ndim - 1, -1, -1):
             idx0[dd] = rem % shape[dd]
             rem //= shape[dd]
-        _load_steps(kind, sbuf, sbase, sstr, shape, idx0, n, treg, start, fiota)
-        for k in range(nops):
-            if not scal[k]:
-                _gather(opdata, opoff[k], opstr[k], shape, idx0, b0, n, ops[k])
-        for pc in range(ninstr):
-            run_instruction(code[pc, 0], regs, ops, code[pc], tables, n)
+        {load}
+{gather}        for pc in range(ninstr):
+            row = code[pc]
+            op = row[0]
+            dst = out64[b0:b0 + n] if (direct and pc == ninstr - 1) else regs[row[1]]
+{dispatch}
         r = regs[res]
-        if out64.size > 0:
+        if direct:
+            pass
+        elif out64.size > 0:
             for j in range(n):
                 out64[b0 + j] = r[j]
         else:
             for j in range(n):
                 out32[b0 + j] = np.float32(r[j])
+'''
 
-
-@njit(**_JIT)
-def serial(code, opdata, opoff, opstr, tables, nreg, res, shape,
-           kind, sbuf, sbase, sstr, start, out64, out32, lo, hi):
-    """Elements ``[lo, hi)``; nogil: the parallel path runs chunks of it on threads."""
-    regs = np.empty((nreg, BLOCK))
-    ops = np.empty((max(opoff.size, 1), BLOCK))
-    run_range(code, opdata, opoff, opstr, tables, res, regs, ops, shape,
-              kind, sbuf, sbase, sstr, start, out64, out32, lo, hi)
-
+_SCALAR = '''
 
 @njit(**_JIT)
 def scalar(code, opdata, opoff, tables, nreg, res, t):
@@ -762,33 +839,66 @@ def scalar(code, opdata, opoff, tables, nreg, res, t):
     for k in range(nops):
         ops[k, 0] = opdata[opoff[k]]
     regs[0, 0] = t
+    n = 1
     for pc in range(code.shape[0]):
-        run_instruction(code[pc, 0], regs, ops, code[pc], tables, 1)
+        row = code[pc]
+        op = row[0]
+        dst = regs[row[1]]
+{dispatch}
     return regs[res, 0]
 '''
 
 
-def _driver_source(opcodes):
-    families = [op for op in opcodes if op in _OP_ADAPTERS]
+def _dispatch(opcodes, indent):
+    """The instruction dispatch of a kernel: an ``if``/``elif`` chain over its families, the combinators
+    last (a single family without combinators needs no test)."""
+    families = [op for op in opcodes if op in _FAMILIES]
     combinators = any(op in _COMBINATORS for op in opcodes)
-    names = [_OP_ADAPTERS[op] for op in families] + (["_op_combinator"] if combinators else [])
-    branches = [(f"op == {op}", _OP_ADAPTERS[op]) for op in families]
+    calls = []
+    for op in families:
+        _, fn, nops, extra = _FAMILIES[op]
+        operands = "".join(f"ops[row[{8 + j}]], " for j in range(nops))
+        calls.append((f"op == {op}", f"{fn}(dst, regs[row[2]], {operands}{extra}n)"))
     if combinators:
-        branches.append((None, "_op_combinator"))
-    body = []
-    for k, (cond, fn) in enumerate(branches):
-        if cond is None or k == len(branches) - 1:  # the last branch takes every remaining opcode
-            body.append(("    else:\n" if k else "") + ("        " if k else "    ") +
-                        f"{fn}(regs, ops, row, tables, n)")
+        calls.append((None, "_combinator(op, dst, regs[row[2]], regs[row[3]], regs[row[4]], ops, "
+                            "row[8], row[9], n)"))
+    if not calls:
+        return indent + "pass"
+    if len(calls) == 1:
+        return indent + calls[0][1]
+    lines = []
+    for k, (cond, call) in enumerate(calls):
+        if k == len(calls) - 1:
+            lines.append(f"{indent}else:")
         else:
-            body.append(f"    {'if' if k == 0 else 'elif'} {cond}:\n        {fn}(regs, ops, row, tables, n)")
-    return _DRIVER_TEMPLATE.format(
-        opcodes=",".join(map(str, opcodes)), names=_set_name(opcodes),
-        imports="".join(f", {n}" for n in names), dispatch="\n".join(body) or "    pass")
+            lines.append(f"{indent}{'if' if k == 0 else 'elif'} {cond}:")
+        lines.append(f"{indent}    {call}")
+    return "\n".join(lines)
+
+
+def _kernel_source(opcodes, kind, arrays):
+    """The source of the kernel module of an opcode set: ``serial`` for step kind ``kind`` (gathering
+    array operands if ``arrays``; without them every operand must be a scalar), or ``scalar`` for
+    ``kind is None``."""
+    families = [op for op in opcodes if op in _FAMILIES]
+    what = f"opcodes {','.join(map(str, opcodes))} ({_set_name(opcodes)}), " + (
+        "scalar" if kind is None else f"{_KIND_NAMES[kind]} steps" + (", array operands" if arrays else ""))
+    source = _HEADER.format(what=what, imports="".join(f", {_FAMILIES[op][1]}" for op in families))
+    if kind is None:
+        return source + _SCALAR.format(dispatch=_dispatch(opcodes, " " * 8))
+    if kind == _ITOA:
+        steps = "    fiota = np.empty(BLOCK)\n    for j in range(BLOCK):\n        fiota[j] = float(j)"
+        load = "_iota(start, sstr, shape, idx0, n, treg, fiota)"
+    else:
+        steps = f"    steps = sbuf.view(np.{_KIND_NAMES[kind]})"
+        load = "_gather(steps, sbase, sstr, shape, idx0, n, treg)"
+    gather = ("        for k in range(nops):\n            if not scal[k]:\n"
+              "                _gather(opdata, opoff[k], opstr[k], shape, idx0, n, ops[k])\n") if arrays else ""
+    return source + _SERIAL.format(steps=steps, load=load, gather=gather, dispatch=_dispatch(opcodes, " " * 12))
 
 
 def _set_name(opcodes):
-    names = [_FAMILY_NAMES[op] for op in opcodes if op in _FAMILY_NAMES]
+    names = [_FAMILIES[op][0] for op in opcodes if op in _FAMILIES]
     if any(op in _COMBINATORS for op in opcodes):
         names.append("combinators")
     return "+".join(names) or "empty"
@@ -825,10 +935,9 @@ def _source_digest():
 _SOURCE_DIGEST = None
 
 
-def _write_driver(opcodes):
-    source = _driver_source(opcodes)
+def _write_module(source):
     key = hashlib.sha256((_source_digest() + source).encode()).hexdigest()[:20]
-    fname = f"fastlr_driver_{key}.py"
+    fname = f"fastlr_kernel_{key}.py"
     errors = []
     for directory in _cache_dirs():
         path = os.path.join(directory, fname)
@@ -847,30 +956,46 @@ def _write_driver(opcodes):
             return key, path
         except OSError as error:
             errors.append(f"{directory}: {error}")
-    raise RuntimeError("fastlr: no writable cache directory for the numba drivers (" + "; ".join(errors) + ")")
+    raise RuntimeError("fastlr: no writable cache directory for the numba kernels (" + "; ".join(errors) + ")")
+
+
+def _import_module(source):
+    key, path = _write_module(source)
+    modname = f"fastlr._numba_kernel_{key}"
+    module = sys.modules.get(modname)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(modname, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[modname] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(modname, None)
+            raise
+    return module, path
 
 
 class _Driver:
-    """The compiled interpreter of one opcode set (its kernels compile on first use, each once)."""
+    """The kernels of one opcode set: ``serial`` per step kind and ``scalar``, each generated, imported
+    and compiled on its first use only."""
 
     def __init__(self, opcodes):
+        self.opcodes = opcodes
         self.name = _set_name(opcodes)
-        key, self.path = _write_driver(opcodes)
-        modname = f"fastlr._numba_driver_{key}"
-        module = sys.modules.get(modname)
-        if module is None:
-            spec = importlib.util.spec_from_file_location(modname, self.path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[modname] = module
-            try:
-                spec.loader.exec_module(module)
-            except BaseException:
-                sys.modules.pop(modname, None)
-                raise
-        self.module = module
-        self.serial = module.serial
-        self.scalar = module.scalar
-        self.timed = set()  # kernels whose first call has been timed
+        self.kernels = {}  # (kind (None: scalar), array operands) -> dispatcher
+        self.paths = {}
+        self.timed = set()  # kernel names whose first call has been timed
+
+    def kernel(self, kind, arrays=False):
+        key = (kind, arrays)
+        k = self.kernels.get(key)
+        if k is None:
+            with _driver_lock:
+                k = self.kernels.get(key)
+                if k is None:
+                    module, self.paths[key] = _import_module(_kernel_source(self.opcodes, kind, arrays))
+                    k = self.kernels[key] = module.scalar if kind is None else module.serial
+        return k
 
 
 _drivers: dict = {}
@@ -878,13 +1003,14 @@ _driver_lock = threading.RLock()
 
 
 def _driver_key(opcodes) -> tuple:
-    """The opcode set a program's driver is generated for: its one family plus every combinator, or,
-    for composites of several families, every family (one shared driver, so that arbitrary mixes
-    compile once per machine rather than once per mix)."""
-    families = sorted({int(op) for op in opcodes if int(op) in _OP_ADAPTERS})
+    """The opcode set a program's kernels are generated for: a single family alone or with every
+    combinator (when it uses any), or, for composites of several families, every family and combinator
+    (one shared set, so that arbitrary mixes compile once per machine rather than once per mix)."""
+    ops = {int(op) for op in opcodes}
+    families = sorted(op for op in ops if op in _FAMILIES)
     if len(families) > 1:
-        families = sorted(_OP_ADAPTERS)
-    return tuple(families) + _COMBINATORS
+        return tuple(sorted(_FAMILIES)) + _COMBINATORS
+    return tuple(families) + (_COMBINATORS if ops & set(_COMBINATORS) else ())
 
 
 def _driver(opcodes):
@@ -1021,22 +1147,30 @@ def get_num_threads() -> int:
 _compile_lock = threading.RLock()
 
 
-def _timed(driver, name, *args):
-    """Call kernel ``name`` of ``driver``; its first call in this process is timed for the report."""
-    kernel = getattr(driver, name)
+def _kernel_name(kind, arrays=False):
+    return "scalar" if kind is None else f"serial[{_KIND_NAMES[kind]}{', arrays' if arrays else ''}]"
+
+
+def _timed(driver, kind, arrays, *args):
+    """Call the kernel of ``driver`` for step kind ``kind`` (``None``: the scalar entry point) and array
+    operands or not; its first call in this process (generating and importing its module, compiling or
+    loading it, running) is timed for the report."""
+    name = _kernel_name(kind, arrays)
     if name in driver.timed:
-        return kernel(*args)
+        return driver.kernel(kind, arrays)(*args)
     with _compile_lock:
         t0 = time.perf_counter()
+        kernel = driver.kernel(kind, arrays)
         result = kernel(*args)
         seconds = time.perf_counter() - t0
         if name in driver.timed:
             return result
         stats = kernel.stats
-        entry = _report.setdefault(driver.name, {"module": driver.path, "kernels": {}})
+        entry = _report.setdefault(driver.name, {"kernels": {}})
         entry["kernels"][name] = {
             "first_call_seconds": seconds,
             "from_cache": bool(sum(stats.cache_hits.values())) and not sum(stats.cache_misses.values()),
+            "module": driver.paths[(kind, arrays)],
         }
         entry["first_call_seconds"] = sum(k["first_call_seconds"] for k in entry["kernels"].values())
         entry["from_cache"] = all(k["from_cache"] for k in entry["kernels"].values())
@@ -1047,17 +1181,17 @@ def _timed(driver, name, *args):
 def compile_report() -> dict:
     """First-call time of each compiled kernel in this process and whether numba's cache served it.
 
-    ``families``: one entry per driver used (one per single family, e.g. ``"WarmupCosine+combinators"``,
-    and one shared by every mix of families), with ``kernels`` (``serial``, ``scalar``: each compiled on
-    its first use only, with its first-call seconds, running included, and ``from_cache``), their total
-    ``first_call_seconds``, ``from_cache`` (every kernel came from the cache) and ``module``, the
-    generated driver file.
+    ``families``: one entry per opcode set used (a single family, e.g. ``"WarmupCosine"``, the same with
+    ``"+combinators"``, and one shared by every mix of families), with ``kernels`` (``serial[int64]`` and
+    the like per step kind, ``scalar``: each compiled on its first use only, with its first-call seconds,
+    module generation and running included, ``from_cache`` and ``module``, the generated file), their
+    total ``first_call_seconds`` and ``from_cache`` (every kernel came from the cache).
     """
     with _compile_lock:
         families = {name: dict(entry, kernels={k: dict(v) for k, v in entry["kernels"].items()})
                     for name, entry in _report.items()}
-    return {"families": families, "cache_dir": os.path.dirname(next(iter(_drivers.values())).path)
-            if _drivers else None}
+    paths = [path for drv in list(_drivers.values()) for path in list(drv.paths.values())]
+    return {"families": families, "cache_dir": os.path.dirname(paths[0]) if paths else None}
 
 
 def evaluate(program, steps, step_strides, start, out, shape, operand_strides) -> None:
@@ -1088,19 +1222,20 @@ def evaluate(program, steps, step_strides, start, out, shape, operand_strides) -
             and opstr.flags.c_contiguous and not opstr.flags.writeable):
         opstr = _ro(np.ascontiguousarray(np.asarray(opstr, dtype=np.int64).reshape(prep.nops, shape_a.size)))
     args = (prep.code, prep.opdata, prep.opoff, opstr, prep.tables, prep.nreg, prep.res, shape_a,
-            kind, sbuf, int(sbase), sstr, float(start), out64, out32)
+            sbuf, int(sbase), sstr, float(start), out64, out32)
     drv = prep.driver
     nthreads = _threads()
+    arrays = not prep.scalar_ok  # no array operands: a kernel without the operand gather
     if total < PARALLEL_THRESHOLD or nthreads == 1:
-        _timed(drv, "serial", *args, 0, total)
+        _timed(drv, kind, arrays, *args, 0, total)
         return
     # a few chunks per thread, each a whole number of blocks: every element is computed by the same
     # code whatever the split, so the result is bit-identical for any thread count
     chunk = max(BLOCK, -(-total // (4 * nthreads * BLOCK)) * BLOCK)
-    if "serial" not in drv.timed:
-        _timed(drv, "serial", *args, 0, min(chunk, total))  # compile (or load) before fanning out
+    if _kernel_name(kind, arrays) not in drv.timed:
+        _timed(drv, kind, arrays, *args, 0, min(chunk, total))  # compile (or load) before fanning out
     bounds = [(lo, min(lo + chunk, total)) for lo in range(0, total, chunk)]
-    kernel = drv.serial
+    kernel = drv.kernel(kind, arrays)
     with _lock:  # one parallel launch at a time: at most nthreads threads busy
         futures = [_pool(nthreads).submit(kernel, *args, lo, hi) for lo, hi in bounds]
         for f in futures:
@@ -1131,5 +1266,5 @@ def scalar(program, t: float) -> float:
         return float(out[0])
     drv = prep.driver
     if "scalar" in drv.timed:
-        return drv.scalar(prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res, float(t))
-    return _timed(drv, "scalar", prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res, float(t))
+        return drv.kernel(None)(prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res, float(t))
+    return _timed(drv, None, False, prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res, float(t))
