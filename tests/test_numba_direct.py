@@ -214,7 +214,7 @@ def test_iota_curve_nd_and_large():
 
 def test_thread_count_invariance_and_scalar():
     prog = build(P.COSINE_RESTARTS, (1.0, 10., 0.0, 2.0, 0.9, np.inf))
-    t = np.arange(200_000, dtype=np.int64)
+    t = np.arange(2 * nb.PARALLEL_THRESHOLD, dtype=np.int64)  # two threads take part
     before = nb.get_num_threads()
     try:
         nb.set_num_threads(1)
