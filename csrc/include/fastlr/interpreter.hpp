@@ -167,8 +167,8 @@ inline void run_family(Block& b, const int64_t* ins) {
 inline void step_decay_const(const double* t, double lr, double gamma, double step, double* e, double* dst,
                              int64_t n) {
     for (int64_t i = 0; i < n; ++i) e[i] = floor_(t[i] / step);
-    double lo = e[0], hi = e[0];
-    for (int64_t i = 0; i < n; ++i) { lo = dmin(lo, e[i]); hi = dmax(hi, e[i]); }
+    double lo, hi;
+    min_max_(e, n, lo, hi);
     if (lo == hi) {
         const double v = lr * std::pow(gamma, lo);
         for (int64_t i = 0; i < n; ++i) dst[i] = v;

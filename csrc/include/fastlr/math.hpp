@@ -90,5 +90,33 @@ FASTLR_INLINE V cos_factor_t(V q) {
 
 FASTLR_INLINE double cos_factor_(double q) { return cos_factor_t<double, bool>(q); }
 
+// The smallest and largest of x[0..n) (n >= 1, no NaN): four lanes at a time (GCC does not vectorize
+// a scalar min/max reduction without -ffast-math, and the scalar chain is latency-bound).
+inline void min_max_(const double* x, int64_t n, double& lo, double& hi) {
+    int64_t i = 0;
+    double l = x[0], h = x[0];
+    if (n >= 4) {
+        v4d vl, vh;
+        std::memcpy(&vl, x, sizeof vl);
+        vh = vl;
+        for (i = 4; i + 4 <= n; i += 4) {
+            v4d v;
+            std::memcpy(&v, x + i, sizeof v);
+            vl = v < vl ? v : vl;
+            vh = v > vh ? v : vh;
+        }
+        for (int j = 0; j < 4; ++j) {
+            l = dmin(l, vl[j]);
+            h = dmax(h, vh[j]);
+        }
+    }
+    for (; i < n; ++i) {
+        l = dmin(l, x[i]);
+        h = dmax(h, x[i]);
+    }
+    lo = l;
+    hi = h;
+}
+
 }  // namespace FASTLR_ARCH_NS
 }  // namespace fastlr
