@@ -612,6 +612,19 @@ def _f_tanh(d, t, pk, tt, mn, lo, hi, n):
 
 @njit(**_HELPER)
 def _f_piecewise_constant(d, t, tables, off, k, n):
+    # a block whose steps all lie in one piece (most blocks of a curve) is one value, found from its
+    # smallest and largest step
+    lo = t[0]
+    hi = t[0]
+    for i in range(n):
+        lo = min(lo, t[i])
+        hi = max(hi, t[i])
+    first = _count_le(tables, off, k, lo)
+    if first == _count_le(tables, off, k, hi):
+        value = tables[off + k + first]
+        for i in range(n):
+            d[i] = value
+        return
     for i in range(n):
         d[i] = tables[off + k + _count_le(tables, off, k, t[i])]
 
