@@ -843,6 +843,45 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
                 out32[b0 + j] = np.float32(r[j])
 '''
 
+_FLAT = '''
+
+@njit(**_JIT)
+def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, sstr, start, out64, out32,
+           lo, hi):
+    """``serial`` for a 1-D output: element ``i`` reads step ``i * sstr[0]`` and operand element
+    ``i * opstr[k, 0]``, so the loads are plain loops (no multi-index, no gather calls), computing the
+    same values as the general kernel."""
+    nops = opoff.size
+    ninstr = code.shape[0]
+    regs = np.empty((nreg, BLOCK))
+    ops = np.empty((max(nops, 1), BLOCK))
+    for k in range(nops):
+        v = opdata[opoff[k]]
+        for j in range(BLOCK):
+            ops[k, j] = v
+    s = sstr[0]
+    fs = float(s)
+    direct = out64.size > 0 and ninstr > 0 and code[ninstr - 1, 1] == res
+    treg = regs[0]
+    for b0 in range(lo, hi, BLOCK):
+        n = min(BLOCK, hi - b0)
+{load}
+{gather}        for pc in range(ninstr):
+            row = code[pc]
+            op = row[0]
+            dst = out64[b0:b0 + n] if (direct and pc == ninstr - 1) else regs[row[1]]
+{dispatch}
+        r = regs[res]
+        if direct:
+            pass
+        elif out64.size > 0:
+            for j in range(n):
+                out64[b0 + j] = r[j]
+        else:
+            for j in range(n):
+                out32[b0 + j] = np.float32(r[j])
+'''
+
 _SCALAR = '''
 
 @njit(**_JIT)
@@ -854,7 +893,7 @@ def scalar(code, opdata, opoff, tables, nreg, res, t):
     for k in range(nops):
         ops[k, 0] = opdata[opoff[k]]
     regs[0, 0] = t
-    n = 1
+    n = regs.shape[1]  # 1, typed int64 as in ``serial`` (a literal 1 would compile every family again)
     for pc in range(code.shape[0]):
         row = code[pc]
         op = row[0]
@@ -891,22 +930,34 @@ def _dispatch(opcodes, indent):
     return "\n".join(lines)
 
 
-def _kernel_source(opcodes, kind, arrays):
+def _kernel_source(opcodes, kind, arrays, flat=False):
     """The source of the kernel module of an opcode set: ``serial`` for step kind ``kind`` (gathering
     array operands if ``arrays``; without them every operand must be a scalar), or ``scalar`` for
-    ``kind is None``."""
+    ``kind is None``; ``flat``: the kernel of 1-D outputs."""
     families = [op for op in opcodes if op in _FAMILIES]
     what = f"opcodes {','.join(map(str, opcodes))} ({_set_name(opcodes)}), " + (
-        "scalar" if kind is None else f"{_KIND_NAMES[kind]} steps" + (", array operands" if arrays else ""))
+        "scalar" if kind is None else f"{_KIND_NAMES[kind]} steps" + (", array operands" if arrays else "")
+        + (", 1-D" if flat else ""))
     source = _HEADER.format(what=what, imports="".join(f", {_FAMILIES[op][1]}" for op in families))
     if kind is None:
         return source + _SCALAR.format(dispatch=_dispatch(opcodes, " " * 8))
+    if flat:
+        if kind == _ITOA:  # as _iota: start + (float(b0 s) + float(j) s)
+            load = ("        fk = float(b0 * s)\n        for j in range(n):\n"
+                    "            treg[j] = start + (fk + float(j) * fs)")
+        else:
+            load = "        for j in range(n):\n            treg[j] = sbuf[sbase + (b0 + j) * s]"
+        gather = ("        for k in range(nops):\n            os_ = opstr[k, 0]\n            if os_ != 0:\n"
+                  "                o0 = opoff[k] + b0 * os_\n                orow = ops[k]\n"
+                  "                for j in range(n):\n                    orow[j] = opdata[o0 + j * os_]\n"
+                  ) if arrays else ""
+        return source + _FLAT.format(load=load, gather=gather, dispatch=_dispatch(opcodes, " " * 12))
     if kind == _ITOA:
         steps = "    fiota = np.empty(BLOCK)\n    for j in range(BLOCK):\n        fiota[j] = float(j)"
         load = "_iota(start, sstr, shape, idx0, n, treg, fiota)"
     else:
-        steps = f"    steps = sbuf.view(np.{_KIND_NAMES[kind]})"
-        load = "_gather(steps, sbase, sstr, shape, idx0, n, treg)"
+        steps = ""
+        load = "_gather(sbuf, sbase, sstr, shape, idx0, n, treg)"
     gather = ("        for k in range(nops):\n            if not scal[k]:\n"
               "                _gather(opdata, opoff[k], opstr[k], shape, idx0, n, ops[k])\n") if arrays else ""
     return source + _SERIAL.format(steps=steps, load=load, gather=gather, dispatch=_dispatch(opcodes, " " * 12))
@@ -1001,14 +1052,15 @@ class _Driver:
         self.paths = {}
         self.timed = set()  # kernel names whose first call has been timed
 
-    def kernel(self, kind, arrays=False):
-        key = (kind, arrays)
+    def kernel(self, kind, arrays=False, flat=False):
+        key = (kind, arrays, flat)
         k = self.kernels.get(key)
         if k is None:
             with _driver_lock:
                 k = self.kernels.get(key)
                 if k is None:
-                    module, self.paths[key] = _import_module(_kernel_source(self.opcodes, kind, arrays))
+                    module, self.paths[key] = _import_module(
+                        _kernel_source(self.opcodes, kind, arrays, flat))
                     k = self.kernels[key] = module.scalar if kind is None else module.serial
         return k
 
@@ -1050,7 +1102,6 @@ def _ro(a):
     return a
 
 
-_EMPTY_U8 = _ro(np.zeros(0, dtype=np.uint8))
 _EMPTY = {dt: _ro(np.zeros(0, dtype=dt)) for dt in (np.int32, np.int64, np.float32, np.float64)}
 _EMPTY_OUT = {np.dtype(np.float64): np.zeros(0, np.float64), np.dtype(np.float32): np.zeros(0, np.float32)}
 _KIND = {np.dtype(np.int32): _I32, np.dtype(np.int64): _I64, np.dtype(np.float32): _F32,
@@ -1162,20 +1213,22 @@ def get_num_threads() -> int:
 _compile_lock = threading.RLock()
 
 
-def _kernel_name(kind, arrays=False):
-    return "scalar" if kind is None else f"serial[{_KIND_NAMES[kind]}{', arrays' if arrays else ''}]"
+def _kernel_name(kind, arrays=False, flat=False):
+    if kind is None:
+        return "scalar"
+    return f"serial[{_KIND_NAMES[kind]}{', arrays' if arrays else ''}{', 1-D' if flat else ''}]"
 
 
-def _timed(driver, kind, arrays, *args):
+def _timed(driver, kind, arrays, flat, *args):
     """Call the kernel of ``driver`` for step kind ``kind`` (``None``: the scalar entry point) and array
-    operands or not; its first call in this process (generating and importing its module, compiling or
-    loading it, running) is timed for the report."""
-    name = _kernel_name(kind, arrays)
+    operands or not, for 1-D outputs (``flat``) or any; its first call in this process (generating and
+    importing its module, compiling or loading it, running) is timed for the report."""
+    name = _kernel_name(kind, arrays, flat)
     if name in driver.timed:
-        return driver.kernel(kind, arrays)(*args)
+        return driver.kernel(kind, arrays, flat)(*args)
     with _compile_lock:
         t0 = time.perf_counter()
-        kernel = driver.kernel(kind, arrays)
+        kernel = driver.kernel(kind, arrays, flat)
         result = kernel(*args)
         seconds = time.perf_counter() - t0
         if name in driver.timed:
@@ -1185,7 +1238,7 @@ def _timed(driver, kind, arrays, *args):
         entry["kernels"][name] = {
             "first_call_seconds": seconds,
             "from_cache": bool(sum(stats.cache_hits.values())) and not sum(stats.cache_misses.values()),
-            "module": driver.paths[(kind, arrays)],
+            "module": driver.paths[(kind, arrays, flat)],
         }
         entry["first_call_seconds"] = sum(k["first_call_seconds"] for k in entry["kernels"].values())
         entry["from_cache"] = all(k["from_cache"] for k in entry["kernels"].values())
@@ -1222,11 +1275,12 @@ def evaluate(program, steps, step_strides, start, out, shape, operand_strides) -
         kind = _ITOA
         sbase = 0
         sstr = _ro(np.ascontiguousarray(step_strides, dtype=np.int64))
-        sbuf = _EMPTY_U8
+        sbuf = _EMPTY[np.float64]
     else:
         flat, sbase, sstr = prepare_steps(steps, step_strides)
         kind = _KIND[flat.dtype]
-        sbuf = _ro(flat.view(np.uint8))  # read-only whatever the caller's flags: one type
+        # one type per step kind: 1-D, C-contiguous (flat is), read-only and aligned
+        sbuf = _ro(flat if flat.flags.aligned else flat.copy())
     flat_out = out.reshape(-1)
     if flat_out.dtype == np.float64:
         out64, out32 = flat_out, _EMPTY_OUT[np.dtype(np.float32)]
@@ -1241,16 +1295,17 @@ def evaluate(program, steps, step_strides, start, out, shape, operand_strides) -
     drv = prep.driver
     nthreads = _threads()
     arrays = not prep.scalar_ok  # no array operands: a kernel without the operand gather
+    flat = shape_a.size == 1  # 1-D: plain loads, no multi-index
     if total < PARALLEL_THRESHOLD or nthreads == 1:
-        _timed(drv, kind, arrays, *args, 0, total)
+        _timed(drv, kind, arrays, flat, *args, 0, total)
         return
     # a few chunks per thread, each a whole number of blocks: every element is computed by the same
     # code whatever the split, so the result is bit-identical for any thread count
     chunk = max(BLOCK, -(-total // (4 * nthreads * BLOCK)) * BLOCK)
-    if _kernel_name(kind, arrays) not in drv.timed:
-        _timed(drv, kind, arrays, *args, 0, min(chunk, total))  # compile (or load) before fanning out
+    if _kernel_name(kind, arrays, flat) not in drv.timed:
+        _timed(drv, kind, arrays, flat, *args, 0, min(chunk, total))  # compile (or load) before fanning out
     bounds = [(lo, min(lo + chunk, total)) for lo in range(0, total, chunk)]
-    kernel = drv.kernel(kind, arrays)
+    kernel = drv.kernel(kind, arrays, flat)
     taken = [0]
     take_lock = threading.Lock()
 
@@ -1300,4 +1355,5 @@ def scalar(program, t: float) -> float:
     drv = prep.driver
     if "scalar" in drv.timed:
         return drv.kernel(None)(prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res, float(t))
-    return _timed(drv, None, False, prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res, float(t))
+    return _timed(drv, None, False, False, prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res,
+                  float(t))
