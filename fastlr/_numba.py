@@ -124,6 +124,34 @@ def _as_f64(typingctx, x):
     return types.float64(types.int64), codegen
 
 
+def _minmax(name, op):
+    def typer(typingctx, a, b):
+        ty = typingctx.unify_types(a, b)
+        if not isinstance(ty, (types.Integer, types.Float)):
+            return None
+
+        def codegen(context, builder, signature, args):
+            x = context.cast(builder, args[0], signature.args[0], ty)
+            y = context.cast(builder, args[1], signature.args[1], ty)
+            if isinstance(ty, types.Float):
+                pred = builder.fcmp_ordered(op, y, x)
+            else:
+                pred = builder.icmp_signed(op, y, x)
+            return builder.select(pred, y, x)
+
+        return ty(a, b), codegen
+
+    typer.__name__ = name
+    return intrinsic(typer)
+
+
+# ``min(a, b)`` and ``max(a, b)`` of two numbers as numba's builtins compute them (``b if b < a else a``,
+# ``b if b > a else a``: the first argument when the comparison is false, e.g. with a NaN), emitted
+# directly: the builtins are overloads compiled for each pair of argument types (25-50 ms each)
+_min = _minmax("_min", "<")
+_max = _minmax("_max", ">")
+
+
 # --------------------------------------------------------------------------------------------------
 # math helpers: scalar, branch-free (selects only), no libm calls, so that LLVM inlines them into the
 # block loops and vectorizes those. The algorithms are those of the C++ core (csrc/include/fastlr/math.hpp).
@@ -193,7 +221,7 @@ def _exp2i(k):
     Built from exponent bits as the product of two normal powers of two ``2**k1 * 2**k2``
     (``k1 = round(k / 2)``), so that a subnormal result is rounded once and ``k <= -1075`` gives 0.
     """
-    k = min(max(k, -1100.0), 1100.0)
+    k = _min(_max(k, -1100.0), 1100.0)
     k1 = (k * 0.5 + _MAGIC) - _MAGIC
     k2 = k - k1
     b1 = (_as_i64(k1 + (_MAGIC + 1023.0)) - _MAGIC_BITS) << 52
@@ -216,7 +244,7 @@ def _exp(x):
     """``exp(x)``, error < 1 ulp: ``x = k ln2 + r`` (Cody-Waite with fdlibm's two-part ln 2),
     ``|r| <= ln2 / 2``, ``exp(r) 2**k``. ``x`` is clamped to [-746, 710]: 0 below, inf above; NaN stays NaN.
     """
-    x = min(max(x, -746.0), 710.0)
+    x = _min(_max(x, -746.0), 710.0)
     k = (x * _INV_LN2 + _MAGIC) - _MAGIC
     return _exp_poly((x - k * _LN2_HI) - k * _LN2_LO) * _exp2i(k)  # x - k * _LN2_HI is exact
 
@@ -268,9 +296,9 @@ def _pow_km(g, e, k, lm):
     peak. ``e = 0, 1, 2`` give 1, ``g`` and ``g * g`` exactly, as libm's pow; below ``exp(-760)``, 0.
     """
     x = e * (k * _LN2_HI + lm)  # ~ e log(g) <= 0; where it is >= -760, |e k| < 2200 and |e lm| < 1100
-    y = max(e * k, -4096.0)
+    y = _max(e * k, -4096.0)
     n = (y + _MAGIC) - _MAGIC
-    z = max((y - n) * (_LN2_HI + _LN2_LO) + e * lm, -4096.0)
+    z = _max((y - n) * (_LN2_HI + _LN2_LO) + e * lm, -4096.0)
     kk = (z * _INV_LN2 + _MAGIC) - _MAGIC
     v = _exp_poly((z - kk * _LN2_HI) - kk * _LN2_LO) * _exp2i(n + kk)
     v = 0.0 if x < -760.0 else v  # one two-way select per line: LLVM if-converts these, not nested ones
@@ -309,9 +337,20 @@ def _uniform(a, n):
 
 
 @njit(**_HELPER)
+def _run_end(a, i, n):
+    """The end of the run of ``a[i]`` in ``a[:n]``: the first ``j > i`` with ``a[j] != a[i]``, or ``n``. The
+    decay factors are split once per run (a scalar operand is one run): one inlined ``_pow_km`` per loop."""
+    a0 = a[i]
+    j = i + 1
+    while j < n and a[j] == a0:
+        j += 1
+    return j
+
+
+@njit(**_HELPER)
 def _tanh(x):
     """``tanh(x) = sign(x) (1 - 2 / (exp(2 |x|) + 1))``; absolute error about an ulp of 1."""
-    e = _exp(2.0 * min(abs(x), 40.0))
+    e = _exp(2.0 * _min(abs(x), 40.0))
     t = 1.0 - 2.0 / (e + 1.0)
     return -t if x < 0.0 else t
 
@@ -328,7 +367,7 @@ def _sdiv(num, den):
 
 @njit(**_HELPER)
 def _clip01(x):
-    return min(max(x, 0.0), 1.0)
+    return _min(_max(x, 0.0), 1.0)
 
 
 @njit(**_HELPER)
@@ -358,7 +397,7 @@ def _f_constant(d, t, lr, n):
 @njit(**_HELPER)
 def _f_linear(d, t, a, b, tt, n):
     for i in range(n):
-        f = min(t[i], tt[i]) / tt[i]
+        f = _min(t[i], tt[i]) / tt[i]
         d[i] = _blend(a[i], b[i], f)
 
 
@@ -391,19 +430,17 @@ def _f_multi_step(d, t, lr, g, tables, off, k, n):
 
 @njit(**_HELPER)
 def _f_exponential(d, t, lr, g, s, mn, staircase, n):
-    if _uniform(g, n):  # split gamma once
-        g0 = g[0]
+    i = n - n  # an int64, not a literal 0: one signature for _run_end
+    while i < n:  # runs of one gamma (a scalar operand: one run), split once
+        g0 = g[i]
+        j = _run_end(g, i, n)
         k, m = _split_sqrt2(g0)
         lm = _log_km(0.0, m)
-        for i in range(n):
-            e = t[i] / s[i]
+        for q in range(i, j):
+            e = t[q] / s[q]
             e = np.floor(e) if staircase else e
-            d[i] = max(lr[i] * _pow_km(g0, e, k, lm), mn[i])
-    else:
-        for i in range(n):
-            e = t[i] / s[i]
-            e = np.floor(e) if staircase else e
-            d[i] = max(lr[i] * _pow_decay(g[i], e), mn[i])
+            d[q] = _max(lr[q] * _pow_km(g0, e, k, lm), mn[q])
+        i = j
 
 
 @njit(**_HELPER)
@@ -421,21 +458,21 @@ def _f_polynomial(d, t, a, b, tt, pw, n):
     case = (1 if p0 == 1.0 else (2 if p0 == 2.0 else 0)) if _uniform(pw, n) else 0
     if case == 1:
         for i in range(n):
-            d[i] = _blend(b[i], a[i], 1.0 - min(t[i], tt[i]) / tt[i])
+            d[i] = _blend(b[i], a[i], 1.0 - _min(t[i], tt[i]) / tt[i])
     elif case == 2:
         for i in range(n):
-            x = 1.0 - min(t[i], tt[i]) / tt[i]
+            x = 1.0 - _min(t[i], tt[i]) / tt[i]
             d[i] = _blend(b[i], a[i], x * x)
     else:
         for i in range(n):
-            f = min(t[i], tt[i]) / tt[i]
+            f = _min(t[i], tt[i]) / tt[i]
             d[i] = _blend(b[i], a[i], _pow_unit(1.0 - f, pw[i]))
 
 
 @njit(**_HELPER)
 def _f_cosine(d, t, pk, tt, mn, n):
     for i in range(n):
-        p = min(t[i], tt[i]) / tt[i]
+        p = _min(t[i], tt[i]) / tt[i]
         d[i] = _blend(mn[i], pk[i], _cos_factor(p))
 
 
@@ -456,7 +493,7 @@ def _restart_cycle(t, c, m):
         i = np.floor(t / c)
     else:
         i = np.floor(math.log1p(t * (m - 1.0) / c) / math.log(m))
-    i = min(max(i, 0.0), 9007199254740992.0)  # as the reference: clamp at 2**53, <= 64 corrections
+    i = _min(_max(i, 0.0), 9007199254740992.0)  # as the reference: clamp at 2**53, <= 64 corrections
     for _ in range(64):
         up = _restart_start(i + 1.0, c, m) <= t
         down = (_restart_start(i, c, m) > t) and (i > 0.0)
@@ -538,7 +575,7 @@ def _f_one_cycle(d, t, mx, tt, pct, div, fdiv, mode, n):
         final = initial / fdiv[i]
         first_end = pct[i] * tt[i] - 1.0
         last_end = tt[i] - 1.0
-        th = min(t[i], last_end)
+        th = _min(t[i], last_end)
         if three:
             mid_end = 2.0 * pct[i] * tt[i] - 2.0
             if th <= first_end:
@@ -599,7 +636,7 @@ def _f_inverse_sqrt(d, t, pk, w, init, n):
     for i in range(n):
         ti = t[i]
         warm = _blend(init[i], pk[i], _sdiv(ti, w[i]))
-        decay = pk[i] * math.sqrt(max(w[i], 1.0) / max(ti, 1.0))
+        decay = pk[i] * math.sqrt(_max(w[i], 1.0) / _max(ti, 1.0))
         d[i] = warm if ti < w[i] else decay
 
 
@@ -617,8 +654,8 @@ def _f_piecewise_constant(d, t, tables, off, k, n):
     lo = t[0]
     hi = t[0]
     for i in range(n):
-        lo = min(lo, t[i])
-        hi = max(hi, t[i])
+        lo = _min(lo, t[i])
+        hi = _max(hi, t[i])
     first = _count_le(tables, off, k, lo)
     if first == _count_le(tables, off, k, hi):
         value = tables[off + k + first]
@@ -632,7 +669,7 @@ def _f_piecewise_constant(d, t, tables, off, k, n):
 @njit(**_HELPER)
 def _f_piecewise_linear(d, t, tables, off, k, n):
     vo = off + k
-    hi_inner = max(k - 1, 1)
+    hi_inner = _max(k - 1, 1)
     for i in range(n):
         ti = t[i]
         index = _count_le(tables, off, k, ti)
@@ -641,8 +678,8 @@ def _f_piecewise_linear(d, t, tables, off, k, n):
         elif index >= k:
             d[i] = tables[vo + k - 1]
         else:
-            inner = min(max(index, 1), hi_inner)
-            right_i = min(inner, k - 1)
+            inner = _min(_max(index, 1), hi_inner)
+            right_i = _min(inner, k - 1)
             left = tables[off + inner - 1]
             right = tables[off + right_i]
             f = _clip01(_sdiv(ti - left, right - left))
@@ -655,7 +692,7 @@ def _combinator(op, d, a, b, c, ops, p0, p1, n):
     if op == SHIFT:
         x = ops[p0]
         for i in range(n):
-            d[i] = max(a[i] - x[i], 0.0)
+            d[i] = _max(a[i] - x[i], 0.0)
     elif op == SELECT:
         x = ops[p0]
         for i in range(n):
@@ -696,7 +733,7 @@ def _gather(src, base, strides, shape, idx0, n, dst):
     inner = shape[last]
     j = 0
     while j < n:
-        seg = min(n - j, inner - idx[last])
+        seg = _min(n - j, inner - idx[last])
         if s == 1:
             for q in range(seg):
                 dst[j + q] = src[off + q]
@@ -729,7 +766,7 @@ def _iota(start, strides, shape, idx0, n, dst, fiota):
     inner = shape[last]
     j = 0
     while j < n:
-        seg = min(n - j, inner - idx[last])
+        seg = _min(n - j, inner - idx[last])
         fk = float(k)
         for q in range(seg):
             dst[j + q] = start + (fk + fiota[q] * fs)
@@ -788,21 +825,22 @@ _HEADER = '''"""Generated by fastlr._numba: {what}; safe to delete."""
 import numpy as np
 from numba import njit
 
-from fastlr._numba import BLOCK, _JIT, _combinator, _gather, _iota{imports}
+from fastlr._numba import BLOCK, _JIT, _combinator, _gather, _iota, _max, _min{imports}
 '''
 
 _SERIAL = '''
 
 @njit(**_JIT)
 def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, sstr, start, out64, out32,
-           lo, hi):
+           lo, hi, work):
     """Output elements ``[lo, hi)`` (C order), block by block; nogil: the parallel path runs chunks of
-    it on threads, and every element is computed the same way whatever the split."""
+    it on threads, and every element is computed the same way whatever the split. ``work``: the
+    registers and the operand buffers, ``(nreg + max(nops, 1), BLOCK)``, one per thread."""
     ndim = shape.size
     nops = opoff.size
     ninstr = code.shape[0]
-    regs = np.empty((nreg, BLOCK))
-    ops = np.empty((max(nops, 1), BLOCK))
+    regs = work[:nreg]
+    ops = work[nreg:]
     scal = np.empty(nops, np.bool_)  # scalar operands: written once
     for k in range(nops):
         sc = True
@@ -821,7 +859,7 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
     idx0 = np.empty(ndim, np.int64)
     treg = regs[0]
     for b0 in range(lo, hi, BLOCK):
-        n = min(BLOCK, hi - b0)
+        n = _min(BLOCK, hi - b0)
         rem = b0
         for dd in range(ndim - 1, -1, -1):
             idx0[dd] = rem % shape[dd]
@@ -847,14 +885,14 @@ _FLAT = '''
 
 @njit(**_JIT)
 def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, sstr, start, out64, out32,
-           lo, hi):
+           lo, hi, work):
     """``serial`` for a 1-D output: element ``i`` reads step ``i * sstr[0]`` and operand element
     ``i * opstr[k, 0]``, so the loads are plain loops (no multi-index, no gather calls), computing the
-    same values as the general kernel."""
+    same values as the general kernel. No allocation: ``work`` holds the registers and operands."""
     nops = opoff.size
     ninstr = code.shape[0]
-    regs = np.empty((nreg, BLOCK))
-    ops = np.empty((max(nops, 1), BLOCK))
+    regs = work[:nreg]
+    ops = work[nreg:]
     for k in range(nops):
         v = opdata[opoff[k]]
         for j in range(BLOCK):
@@ -864,7 +902,7 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
     direct = out64.size > 0 and ninstr > 0 and code[ninstr - 1, 1] == res
     treg = regs[0]
     for b0 in range(lo, hi, BLOCK):
-        n = min(BLOCK, hi - b0)
+        n = _min(BLOCK, hi - b0)
 {load}
 {gather}        for pc in range(ninstr):
             row = code[pc]
@@ -885,11 +923,12 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
 _SCALAR = '''
 
 @njit(**_JIT)
-def scalar(code, opdata, opoff, tables, nreg, res, t):
-    """One step of a program whose operands are all scalars: blocks of one element."""
+def scalar(code, opdata, opoff, tables, nreg, res, t, work):
+    """One step of a program whose operands are all scalars: blocks of one element (``work``: the
+    registers and operands, ``(nreg + max(nops, 1), 1)``)."""
     nops = opoff.size
-    regs = np.empty((nreg, 1))
-    ops = np.empty((max(nops, 1), 1))
+    regs = work[:nreg]
+    ops = work[nreg:]
     for k in range(nops):
         ops[k, 0] = opdata[opoff[k]]
     regs[0, 0] = t
@@ -1111,7 +1150,8 @@ _KIND = {np.dtype(np.int32): _I32, np.dtype(np.int64): _I64, np.dtype(np.float32
 class _Prepared:
     """What a program needs on every call, converted once: read-only canonical arrays and its driver."""
 
-    __slots__ = ("code", "opdata", "opoff", "tables", "nreg", "res", "nops", "driver", "scalar_ok", "strides")
+    __slots__ = ("code", "opdata", "opoff", "tables", "nreg", "res", "nops", "driver", "scalar_ok", "strides",
+                 "local")
 
     def __init__(self, program):
         self.code = _ro(np.ascontiguousarray(program.code, dtype=np.int64))
@@ -1124,6 +1164,12 @@ class _Prepared:
         self.scalar_ok = not program.has_array_operands
         self.strides = {}  # ndim -> zero operand strides (scalar operands)
         self.driver = _driver(_driver_key(self.code[:, 0]))
+        self.local = threading.local()  # the scalar entry point's work array, one per thread
+
+    def work(self, width=BLOCK):
+        """The kernels' scratch (registers, then operands): allocated here, so that the kernels compile
+        no allocation (numba's ``np.empty`` costs 0.15 s of compile time)."""
+        return np.empty((self.nreg + max(self.nops, 1), width))
 
 
 def _prepared(program) -> _Prepared:
@@ -1297,13 +1343,14 @@ def evaluate(program, steps, step_strides, start, out, shape, operand_strides) -
     arrays = not prep.scalar_ok  # no array operands: a kernel without the operand gather
     flat = shape_a.size == 1  # 1-D: plain loads, no multi-index
     if total < PARALLEL_THRESHOLD or nthreads == 1:
-        _timed(drv, kind, arrays, flat, *args, 0, total)
+        _timed(drv, kind, arrays, flat, *args, 0, total, prep.work())
         return
     # a few chunks per thread, each a whole number of blocks: every element is computed by the same
     # code whatever the split, so the result is bit-identical for any thread count
     chunk = max(BLOCK, -(-total // (4 * nthreads * BLOCK)) * BLOCK)
     if _kernel_name(kind, arrays, flat) not in drv.timed:
-        _timed(drv, kind, arrays, flat, *args, 0, min(chunk, total))  # compile (or load) before fanning out
+        # compile (or load) before fanning out
+        _timed(drv, kind, arrays, flat, *args, 0, min(chunk, total), prep.work())
     bounds = [(lo, min(lo + chunk, total)) for lo in range(0, total, chunk)]
     kernel = drv.kernel(kind, arrays, flat)
     taken = [0]
@@ -1313,13 +1360,14 @@ def evaluate(program, steps, step_strides, start, out, shape, operand_strides) -
         # the caller and the workers take chunks from one counter: a worker that wakes late (a
         # sleeping thread can take milliseconds to run) finds the work done, so a call is never
         # slower than running it on the calling thread alone, plus one chunk
+        work = prep.work()
         while True:
             with take_lock:
                 index = taken[0]
                 taken[0] += 1
             if index >= len(bounds):
                 return
-            kernel(*args, *bounds[index])
+            kernel(*args, *bounds[index], work)
 
     with _lock:  # one parallel launch at a time: at most nthreads threads busy
         futures = [_pool(nthreads - 1).submit(drain) for _ in range(nthreads - 1)]
@@ -1353,7 +1401,11 @@ def scalar(program, t: float) -> float:
                  np.zeros((prep.nops, 1), dtype=np.int64))
         return float(out[0])
     drv = prep.driver
+    try:
+        work = prep.local.work
+    except AttributeError:
+        work = prep.local.work = prep.work(1)
     if "scalar" in drv.timed:
-        return drv.kernel(None)(prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res, float(t))
+        return drv.kernel(None)(prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res, float(t), work)
     return _timed(drv, None, False, False, prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res,
-                  float(t))
+                  float(t), work)
