@@ -30,10 +30,19 @@ numba intrinsic (LLVM ``bitcast``). The cycle search of the restarts keeps libm'
 across a cycle, and multi-step keeps libm's ``pow``, cached while the milestone count is unchanged (both
 bit-identical to the reference there).
 
-Argument types are canonicalised before the call (every step dtype goes through one read-only byte
-buffer viewed as its dtype inside the kernel, the output has a float64 and a float32 argument, shapes and
-strides are read-only int64 arrays), so each kernel compiles once per process and once per machine with
-the on-disk cache.
+Argument types are canonicalised before the call (the steps are a read-only, aligned, contiguous 1-D
+array of their own dtype, the kernel being generated per step kind anyway; the output has a float64 and a
+float32 argument, shapes and strides are read-only int64 arrays), so each kernel compiles once per
+process and once per machine with the on-disk cache.
+
+What the compile time goes to is mostly numba's own pipeline (typing, lowering, linking and optimizing
+each function's module), per function and per overload it instantiates. Hence: 1-D outputs (``curve``,
+``s(steps_1d)``) get a flat kernel without the multi-index walk and the ``_iota``/``_gather`` calls; the
+kernels allocate nothing (the registers and operand buffers, ``work``, are allocated by the caller, one
+per thread: numba's ``np.empty`` is two overloads to compile); ``min``/``max`` of two numbers are
+intrinsics (``_min``, ``_max``, the builtins' exact selects) rather than the builtins, which are overloads
+compiled per argument type pair; the scalar entry point passes the families the same argument types as
+``serial`` (a literal block length would compile every family a second time).
 """
 
 from __future__ import annotations
@@ -337,17 +346,6 @@ def _uniform(a, n):
 
 
 @njit(**_HELPER)
-def _run_end(a, i, n):
-    """The end of the run of ``a[i]`` in ``a[:n]``: the first ``j > i`` with ``a[j] != a[i]``, or ``n``. The
-    decay factors are split once per run (a scalar operand is one run): one inlined ``_pow_km`` per loop."""
-    a0 = a[i]
-    j = i + 1
-    while j < n and a[j] == a0:
-        j += 1
-    return j
-
-
-@njit(**_HELPER)
 def _tanh(x):
     """``tanh(x) = sign(x) (1 - 2 / (exp(2 |x|) + 1))``; absolute error about an ulp of 1."""
     e = _exp(2.0 * _min(abs(x), 40.0))
@@ -430,17 +428,19 @@ def _f_multi_step(d, t, lr, g, tables, off, k, n):
 
 @njit(**_HELPER)
 def _f_exponential(d, t, lr, g, s, mn, staircase, n):
-    i = n - n  # an int64, not a literal 0: one signature for _run_end
-    while i < n:  # runs of one gamma (a scalar operand: one run), split once
-        g0 = g[i]
-        j = _run_end(g, i, n)
+    if _uniform(g, n):  # split gamma once
+        g0 = g[0]
         k, m = _split_sqrt2(g0)
         lm = _log_km(0.0, m)
-        for q in range(i, j):
-            e = t[q] / s[q]
+        for i in range(n):
+            e = t[i] / s[i]
             e = np.floor(e) if staircase else e
-            d[q] = _max(lr[q] * _pow_km(g0, e, k, lm), mn[q])
-        i = j
+            d[i] = _max(lr[i] * _pow_km(g0, e, k, lm), mn[i])
+    else:
+        for i in range(n):
+            e = t[i] / s[i]
+            e = np.floor(e) if staircase else e
+            d[i] = _max(lr[i] * _pow_decay(g[i], e), mn[i])
 
 
 @njit(**_HELPER)
