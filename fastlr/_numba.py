@@ -38,8 +38,9 @@ process and once per machine with the on-disk cache.
 What the compile time goes to is mostly numba's own pipeline (typing, lowering, linking and optimizing
 each function's module), per function and per overload it instantiates. Hence: 1-D outputs (``curve``,
 ``s(steps_1d)``) get a flat kernel without the multi-index walk and the ``_iota``/``_gather`` calls; the
-kernels allocate nothing (the registers and operand buffers, ``work``, are allocated by the caller, one
-per thread: numba's ``np.empty`` is two overloads to compile); ``min``/``max`` of two numbers are
+``serial`` kernels allocate nothing (the registers and operand buffers, ``work``, are allocated by the
+caller, one per thread: numba's ``np.empty`` is two overloads to compile; the scalar entry point keeps
+its own, as an array argument costs its calls about 1 us in numba's dispatcher); ``min``/``max`` of two numbers are
 intrinsics (``_min``, ``_max``, the builtins' exact selects) rather than the builtins, which are overloads
 compiled per argument type pair; the scalar entry point passes the families the same argument types as
 ``serial`` (a literal block length would compile every family a second time).
@@ -923,12 +924,11 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
 _SCALAR = '''
 
 @njit(**_JIT)
-def scalar(code, opdata, opoff, tables, nreg, res, t, work):
-    """One step of a program whose operands are all scalars: blocks of one element (``work``: the
-    registers and operands, ``(nreg + max(nops, 1), 1)``)."""
+def scalar(code, opdata, opoff, tables, nreg, res, t):
+    """One step of a program whose operands are all scalars: blocks of one element."""
     nops = opoff.size
-    regs = work[:nreg]
-    ops = work[nreg:]
+    regs = np.empty((nreg, 1))
+    ops = np.empty((_max(nops, 1), 1))
     for k in range(nops):
         ops[k, 0] = opdata[opoff[k]]
     regs[0, 0] = t
@@ -1150,8 +1150,7 @@ _KIND = {np.dtype(np.int32): _I32, np.dtype(np.int64): _I64, np.dtype(np.float32
 class _Prepared:
     """What a program needs on every call, converted once: read-only canonical arrays and its driver."""
 
-    __slots__ = ("code", "opdata", "opoff", "tables", "nreg", "res", "nops", "driver", "scalar_ok", "strides",
-                 "local")
+    __slots__ = ("code", "opdata", "opoff", "tables", "nreg", "res", "nops", "driver", "scalar_ok", "strides")
 
     def __init__(self, program):
         self.code = _ro(np.ascontiguousarray(program.code, dtype=np.int64))
@@ -1164,7 +1163,6 @@ class _Prepared:
         self.scalar_ok = not program.has_array_operands
         self.strides = {}  # ndim -> zero operand strides (scalar operands)
         self.driver = _driver(_driver_key(self.code[:, 0]))
-        self.local = threading.local()  # the scalar entry point's work array, one per thread
 
     def work(self, width=BLOCK):
         """The kernels' scratch (registers, then operands): allocated here, so that the kernels compile
@@ -1401,11 +1399,7 @@ def scalar(program, t: float) -> float:
                  np.zeros((prep.nops, 1), dtype=np.int64))
         return float(out[0])
     drv = prep.driver
-    try:
-        work = prep.local.work
-    except AttributeError:
-        work = prep.local.work = prep.work(1)
     if "scalar" in drv.timed:
-        return drv.kernel(None)(prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res, float(t), work)
+        return drv.kernel(None)(prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res, float(t))
     return _timed(drv, None, False, False, prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res,
-                  float(t), work)
+                  float(t))
