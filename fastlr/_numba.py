@@ -829,6 +829,23 @@ from numba import njit
 from fastlr._numba import BLOCK, _JIT, _combinator, _gather, _iota, _max, _min{imports}
 '''
 
+# the end of a block, shared by both kernels: run the instructions, store the result register
+_RUN_BLOCK = '''{gather}        for pc in range(ninstr):
+            row = code[pc]
+            op = row[0]
+            dst = out64[b0:b0 + n] if (direct and pc == ninstr - 1) else regs[row[1]]
+{dispatch}
+        r = regs[res]
+        if direct:
+            pass
+        elif out64.size > 0:
+            for j in range(n):
+                out64[b0 + j] = r[j]
+        else:
+            for j in range(n):
+                out32[b0 + j] = np.float32(r[j])
+'''
+
 _SERIAL = '''
 
 @njit(**_JIT)
@@ -866,21 +883,7 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
             idx0[dd] = rem % shape[dd]
             rem //= shape[dd]
         {load}
-{gather}        for pc in range(ninstr):
-            row = code[pc]
-            op = row[0]
-            dst = out64[b0:b0 + n] if (direct and pc == ninstr - 1) else regs[row[1]]
-{dispatch}
-        r = regs[res]
-        if direct:
-            pass
-        elif out64.size > 0:
-            for j in range(n):
-                out64[b0 + j] = r[j]
-        else:
-            for j in range(n):
-                out32[b0 + j] = np.float32(r[j])
-'''
+{run}'''
 
 _FLAT = '''
 
@@ -905,21 +908,7 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
     for b0 in range(lo, hi, BLOCK):
         n = _min(BLOCK, hi - b0)
 {load}
-{gather}        for pc in range(ninstr):
-            row = code[pc]
-            op = row[0]
-            dst = out64[b0:b0 + n] if (direct and pc == ninstr - 1) else regs[row[1]]
-{dispatch}
-        r = regs[res]
-        if direct:
-            pass
-        elif out64.size > 0:
-            for j in range(n):
-                out64[b0 + j] = r[j]
-        else:
-            for j in range(n):
-                out32[b0 + j] = np.float32(r[j])
-'''
+{run}'''
 
 _SCALAR = '''
 
@@ -990,7 +979,8 @@ def _kernel_source(opcodes, kind, arrays, flat=False):
                   "                o0 = opoff[k] + b0 * os_\n                orow = ops[k]\n"
                   "                for j in range(n):\n                    orow[j] = opdata[o0 + j * os_]\n"
                   ) if arrays else ""
-        return source + _FLAT.format(load=load, gather=gather, dispatch=_dispatch(opcodes, " " * 12))
+        run = _RUN_BLOCK.format(gather=gather, dispatch=_dispatch(opcodes, " " * 12))
+        return source + _FLAT.format(load=load, run=run)
     if kind == _ITOA:
         steps = "    fiota = np.empty(BLOCK)\n    for j in range(BLOCK):\n        fiota[j] = float(j)"
         load = "_iota(start, sstr, shape, idx0, n, treg, fiota)"
@@ -999,7 +989,8 @@ def _kernel_source(opcodes, kind, arrays, flat=False):
         load = "_gather(sbuf, sbase, sstr, shape, idx0, n, treg)"
     gather = ("        for k in range(nops):\n            if not scal[k]:\n"
               "                _gather(opdata, opoff[k], opstr[k], shape, idx0, n, ops[k])\n") if arrays else ""
-    return source + _SERIAL.format(steps=steps, load=load, gather=gather, dispatch=_dispatch(opcodes, " " * 12))
+    run = _RUN_BLOCK.format(gather=gather, dispatch=_dispatch(opcodes, " " * 12))
+    return source + _SERIAL.format(steps=steps, load=load, run=run)
 
 
 def _set_name(opcodes):
