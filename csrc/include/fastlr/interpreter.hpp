@@ -426,8 +426,10 @@ inline void fused_loop(const typename F::P& p, double st, double sd, int64_t ss,
     }
 }
 
+// The parameters of a family instruction whose operands are all scalars (read at their offsets), with
+// the precomputed log pair of the operand that has one.
 template <class F>
-inline void fused_curve(const ProgramView& P, const int64_t* ins, const EvalArgs& A, int64_t begin, int64_t end) {
+inline typename F::P scalar_params(const ProgramView& P, const int64_t* ins) {
     constexpr int K = F::kOps;
     double v[K + 2] = {};
     for (int k = 0; k < K; ++k) v[k] = P.data[P.offset[ins[kFieldOps + k]]];
@@ -436,7 +438,12 @@ inline void fused_curve(const ProgramView& P, const int64_t* ins, const EvalArgs
         v[K] = P.log_hi[o];
         v[K + 1] = P.log_lo[o];
     }
-    const typename F::P p = F::load(v);
+    return F::load(v);
+}
+
+template <class F>
+inline void fused_curve(const ProgramView& P, const int64_t* ins, const EvalArgs& A, int64_t begin, int64_t end) {
+    const typename F::P p = scalar_params<F>(P, ins);
     const int64_t ss = A.step_strides[0];
     if (A.out_kind == OUT_F32)
         fused_loop<F>(p, A.start, double(ss), ss, begin, end, static_cast<float*>(A.out));
@@ -611,15 +618,7 @@ inline void run_range(const ProgramView& P, const EvalArgs& A, int64_t begin, in
 
 template <class F>
 inline double scalar_family(const ProgramView& P, const int64_t* ins, double t) {
-    constexpr int K = F::kOps;
-    double v[K + 2] = {};
-    for (int k = 0; k < K; ++k) v[k] = P.data[P.offset[ins[kFieldOps + k]]];
-    if (F::kLogOp >= 0) {
-        const int64_t o = ins[kFieldOps + (F::kLogOp >= 0 ? F::kLogOp : 0)];
-        v[K] = P.log_hi[o];
-        v[K + 1] = P.log_lo[o];
-    }
-    return F::eval(t, F::load(v));
+    return F::eval(t, scalar_params<F>(P, ins));
 }
 
 // The families of fused_for, one element: the same F::eval as the block path (the same bits).

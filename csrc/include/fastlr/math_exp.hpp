@@ -205,11 +205,8 @@ FASTLR_INLINE V pow_unit_t(V x, double y) {
 // The scalar forms, by their historical names.
 FASTLR_INLINE double floor_(double x) { return floor_t(x); }
 FASTLR_INLINE double exp2i_(double k) { return exp2i_t(k); }
-FASTLR_INLINE double exp_dd_(double x, double xlo) { return exp_dd_t(x, xlo); }
-FASTLR_INLINE double exp_(double x) { return exp_t(x); }
 FASTLR_INLINE double log_(double x) { return log_t(x); }
 FASTLR_INLINE double pow_log_(double g, double e, double lhi, double llo) { return pow_log_t(g, e, lhi, llo); }
-FASTLR_INLINE double pow_unit_(double x, double y) { return pow_unit_t(x, y); }
 
 }  // namespace FASTLR_ARCH_NS
 }  // namespace fastlr
