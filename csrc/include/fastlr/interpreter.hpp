@@ -102,17 +102,13 @@ inline void run_family(Block& b, const int64_t* ins) {
         const typename F::P p = F::load(v);
         int64_t i = 0;
         if constexpr (has_evalv<F>::value) {
-            for (; i + 4 <= n; i += 4) {
-                v4d tv;
-                std::memcpy(&tv, t + i, sizeof tv);
-                storev(dst + i, F::evalv(tv, p));
-            }
+            for (; i + kLanes <= n; i += kLanes) storev(dst + i, F::evalv(loadv(t + i), p));
         }
         for (; i < n; ++i) dst[i] = F::eval(t[i], p);
         return;
     }
     if constexpr (has_evalv0<F>::value) {
-        // only operand 0 varies (per-parameter peak_lr, the common case): the 4-lane form with the
+        // only operand 0 varies (per-parameter peak_lr, the common case): the vector form with the
         // other parameters, and what load() derives from them, shared
         bool rest_const = !b.op_const[ins[kFieldOps]];
         for (int k = 1; k < K; ++k) rest_const = rest_const && b.op_const[ins[kFieldOps + k]];
@@ -122,12 +118,7 @@ inline void run_family(Block& b, const int64_t* ins) {
             const double* o0 = b.full(ins[kFieldOps]);
             const typename F::P p = F::load(v);
             int64_t i = 0;
-            for (; i + 4 <= n; i += 4) {
-                v4d tv, pv;
-                std::memcpy(&tv, t + i, sizeof tv);
-                std::memcpy(&pv, o0 + i, sizeof pv);
-                storev(dst + i, F::evalv0(tv, pv, p));
-            }
+            for (; i + kLanes <= n; i += kLanes) storev(dst + i, F::evalv0(loadv(t + i), loadv(o0 + i), p));
             for (; i < n; ++i) {
                 v[0] = o0[i];
                 dst[i] = F::eval(t[i], F::load(v));
@@ -410,17 +401,17 @@ inline void fused_loop(const typename F::P& p, double st, double sd, int64_t ss,
         OutT* o = out + c0;
         int j = 0;
         if constexpr (has_evalv<F>::value) {
-            // u = k0 + j * sd, stepped by 4 * sd: integers below 2**53, so every sum is exact and
-            // equals the product form (one add per 4 steps instead of a multiply and an add)
-            v4d u = k0 + v4d{0.0, 1.0, 2.0, 3.0} * sd;
-            const double du = 4.0 * sd;
+            // u = k0 + j * sd, stepped by kLanes * sd: integers below 2**53, so every sum is exact and
+            // equals the product form (one add per kLanes steps instead of a multiply and an add)
+            vd u = k0 + lane_index() * sd;
+            const double du = double(kLanes) * sd;
             if constexpr (has_decay<F>::value) {
                 const double ta = st + k0, tb = st + (k0 + double(m - 1) * sd);
                 if (F::in_decay(ta < tb ? ta : tb, ta < tb ? tb : ta, p)) {
-                    for (; j + 4 <= m; j += 4, u += du) storev(o + j, F::evalv_decay(st + u, p));
+                    for (; j + kLanes <= m; j += kLanes, u += du) storev(o + j, F::evalv_decay(st + u, p));
                 }
             }
-            for (; j + 4 <= m; j += 4, u += du) storev(o + j, F::evalv(st + u, p));
+            for (; j + kLanes <= m; j += kLanes, u += du) storev(o + j, F::evalv(st + u, p));
         }
         for (; j < m; ++j) o[j] = OutT(F::eval(st + (k0 + double(j) * sd), p));
     }

@@ -1,5 +1,5 @@
 // Vectorizable elementary functions for the kernels (no libm calls, no -ffast-math): cos(pi x) here;
-// exp, log, pow and floor in math_exp.hpp (each written once for scalars and 4-lane vectors).
+// exp, log, pow and floor in math_exp.hpp (each written once for scalars and vectors).
 //
 // All functions are branch-free straight-line code on doubles and 64-bit integer bit patterns, so
 // that GCC vectorizes the loops that call them (2 lanes with SSE2, 4 with AVX2). The polynomials are
@@ -12,7 +12,7 @@
 #include <cmath>
 
 #include "config.hpp"
-#include "math_exp.hpp"  // exp, log, pow, floor (scalar and 4-lane forms)
+#include "math_exp.hpp"  // exp, log, pow, floor (scalar and vector forms)
 #include "vec.hpp"
 
 namespace fastlr {
@@ -48,14 +48,14 @@ FASTLR_INLINE double cospi_(double x) {
 // the same rounding in one build.
 #if defined(FASTLR_POLY_FMA)
 FASTLR_INLINE double madd_(double a, double b, double c) { return __builtin_fma(a, b, c); }
-FASTLR_INLINE v4d madd_(v4d a, v4d b, v4d c) { return __builtin_ia32_vfmaddpd256(a, b, c); }
+FASTLR_INLINE vd madd_(vd a, vd b, vd c) { return __builtin_ia32_vfmaddpd256(a, b, c); }
 #else
 FASTLR_INLINE double madd_(double a, double b, double c) { return a * b + c; }
-FASTLR_INLINE v4d madd_(v4d a, v4d b, v4d c) { return a * b + c; }
+FASTLR_INLINE vd madd_(vd a, vd b, vd c) { return a * b + c; }
 #endif
-FASTLR_INLINE v4d madd_(v4d a, double b, double c) { return madd_(a, splat(b), splat(c)); }
-FASTLR_INLINE v4d madd_(v4d a, v4d b, double c) { return madd_(a, b, splat(c)); }
-FASTLR_INLINE v4d madd_(v4d a, double b, v4d c) { return madd_(a, splat(b), c); }
+FASTLR_INLINE vd madd_(vd a, double b, double c) { return madd_(a, splat(b), splat(c)); }
+FASTLR_INLINE vd madd_(vd a, vd b, double c) { return madd_(a, b, splat(c)); }
+FASTLR_INLINE vd madd_(vd a, double b, vd c) { return madd_(a, splat(b), c); }
 
 // The cosine factor (1 + cos(pi q)) / 2 of a phase fraction q in [0, 1] (a lane outside it gives
 // garbage that its caller selects away). With m = min(q, 1 - q) (1 - q is exact for q >= 1/2) and
@@ -68,7 +68,7 @@ FASTLR_INLINE v4d madd_(v4d a, double b, v4d c) { return madd_(a, splat(b), c); 
 // precision there). Exact where the spec pins values: q = 0 gives 1, q = 1 gives 0. 7 FMA in a Horner
 // chain (Estrin's scheme measured no faster) plus 2 multiplies: the loop is 25% faster than with
 // the previous degree-22 cos(pi r) polynomial and its sign reflection. Written once for scalars and
-// 4-lane vectors (the same bits).
+// vectors (the same bits).
 template <class V, class M>
 FASTLR_INLINE V cos_factor_t(V q) {
     constexpr double d7 = -2.0831997313634743e-06, d6 = 5.2291431841632926e-05, d5 = -0.000964781326239933,
@@ -90,22 +90,19 @@ FASTLR_INLINE V cos_factor_t(V q) {
 
 FASTLR_INLINE double cos_factor_(double q) { return cos_factor_t<double, bool>(q); }
 
-// The smallest and largest of x[0..n) (n >= 1, no NaN): four lanes at a time (GCC does not vectorize
+// The smallest and largest of x[0..n) (n >= 1, no NaN): a vector at a time (GCC does not vectorize
 // a scalar min/max reduction without -ffast-math, and the scalar chain is latency-bound).
 inline void min_max_(const double* x, int64_t n, double& lo, double& hi) {
     int64_t i = 0;
     double l = x[0], h = x[0];
-    if (n >= 4) {
-        v4d vl, vh;
-        std::memcpy(&vl, x, sizeof vl);
-        vh = vl;
-        for (i = 4; i + 4 <= n; i += 4) {
-            v4d v;
-            std::memcpy(&v, x + i, sizeof v);
+    if (n >= kLanes) {
+        vd vl = loadv(x), vh = vl;
+        for (i = kLanes; i + kLanes <= n; i += kLanes) {
+            const vd v = loadv(x + i);
             vl = v < vl ? v : vl;
             vh = v > vh ? v : vh;
         }
-        for (int j = 0; j < 4; ++j) {
+        for (int j = 0; j < kLanes; ++j) {
             l = dmin(l, vl[j]);
             h = dmax(h, vh[j]);
         }

@@ -1,10 +1,10 @@
-// exp, log and pow for the kernels, written once for scalars (V = double) and for the 4-lane
-// vectors of vec.hpp (V = v4d), without libm and without -ffast-math.
+// exp, log and pow for the kernels, written once for scalars (V = double) and for the
+// vectors of vec.hpp (V = vd), without libm and without -ffast-math.
 //
 // Every function is branch-free straight-line code on doubles and on their 64-bit bit patterns (a
-// GCC vector cast `(v4u)x` is a bit cast, like memcpy for a scalar), so the 4-lane form compiles to
-// one ymm operation per line with -mavx2 (two xmm operations in the baseline build), and each lane
-// does exactly the IEEE operations of the scalar form: F::eval and F::evalv give the same bits. The
+// GCC vector cast `(vu)x` is a bit cast, like memcpy for a scalar), so the vector form compiles to
+// one ymm operation per line with -mavx2 (one 2-lane xmm operation in the baseline build), and each
+// lane does exactly the IEEE operations of the scalar form: F::eval and F::evalv give the same bits. The
 // polynomials are fdlibm's (Sun Microsystems, freely redistributable): errors below 1 ulp for exp
 // and log. No FMA but one exact use (two_prod_err_: the same bits as Dekker's product), so the
 // baseline and AVX2 builds agree bit for bit here.
@@ -22,11 +22,11 @@ constexpr double kMagic = 6755399441055744.0;  // 1.5 * 2**52: x + kMagic - kMag
 constexpr double kTwo52 = 4503599627370496.0;
 
 FASTLR_INLINE uint64_t bits_of(double x) { return as_u64(x); }
-FASTLR_INLINE v4u bits_of(v4d x) { return (v4u)x; }
+FASTLR_INLINE vu bits_of(vd x) { return (vu)x; }
 FASTLR_INLINE double from_bits(uint64_t u) { return as_f64(u); }
-FASTLR_INLINE v4d from_bits(v4u u) { return (v4d)u; }
+FASTLR_INLINE vd from_bits(vu u) { return (vd)u; }
 
-// The integer and mask types that go with a value type: uint64_t / bool for double, v4u / v4m for v4d.
+// The integer and mask types that go with a value type: uint64_t / bool for double, vu / vm for vd.
 template <class V> using bits_t = decltype(bits_of(V()));
 template <class V> using mask_t = decltype(V() < V());
 
@@ -37,12 +37,13 @@ FASTLR_INLINE V vconst(double c) {
 }
 
 FASTLR_INLINE double fabs_(double x) { return __builtin_fabs(x); }
-FASTLR_INLINE v4d fabs_(v4d x) { return from_bits(bits_of(x) & 0x7fffffffffffffffULL); }
+FASTLR_INLINE vd fabs_(vd x) { return from_bits(bits_of(x) & 0x7fffffffffffffffULL); }
 
 // Correctly rounded square root per lane (vsqrtpd / two sqrtpd: -fno-math-errno, no libm call).
 FASTLR_INLINE double sqrt_(double x) { return __builtin_sqrt(x); }
-FASTLR_INLINE v4d sqrt_(v4d x) {
-    return v4d{__builtin_sqrt(x[0]), __builtin_sqrt(x[1]), __builtin_sqrt(x[2]), __builtin_sqrt(x[3])};
+FASTLR_INLINE vd sqrt_(vd x) {
+    for (int i = 0; i < kLanes; ++i) x[i] = __builtin_sqrt(x[i]);
+    return x;
 }
 
 // floor(x), exact: roundsd / vroundpd where the build has SSE4.1 (the AVX2 build), else round to
@@ -54,7 +55,8 @@ FASTLR_INLINE V floor_t(V x) {
     if constexpr (sizeof(V) == sizeof(double)) {
         return __builtin_floor(x);
     } else {
-        return V{__builtin_floor(x[0]), __builtin_floor(x[1]), __builtin_floor(x[2]), __builtin_floor(x[3])};
+        for (int i = 0; i < kLanes; ++i) x[i] = __builtin_floor(x[i]);
+        return x;
     }
 #endif
     const V m = x < 0.0 ? -kTwo52 : kTwo52;
@@ -156,14 +158,14 @@ FASTLR_INLINE double two_prod_err_(double a, double b, double p) {
     return ((ahi * bhi - p) + ahi * blo + alo * bhi) + alo * blo;
 #endif
 }
-FASTLR_INLINE v4d two_prod_err_(v4d a, v4d b, v4d p) {
+FASTLR_INLINE vd two_prod_err_(vd a, vd b, vd p) {
 #if defined(__FMA__)
     return __builtin_ia32_vfmaddpd256(a, b, -p);
 #else
     constexpr double split = 134217729.0;
-    const v4d ca = split * a, cb = split * b;
-    const v4d ahi = ca - (ca - a), bhi = cb - (cb - b);
-    const v4d alo = a - ahi, blo = b - bhi;
+    const vd ca = split * a, cb = split * b;
+    const vd ahi = ca - (ca - a), bhi = cb - (cb - b);
+    const vd alo = a - ahi, blo = b - bhi;
     return ((ahi * bhi - p) + ahi * blo + alo * bhi) + alo * blo;
 #endif
 }

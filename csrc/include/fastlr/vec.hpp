@@ -1,9 +1,15 @@
-// 4-lane double vectors (GCC/Clang vector extensions) for the hottest family kernels.
+// Double vectors (GCC/Clang vector extensions) for the hottest family kernels: 4 lanes (one ymm
+// register) in the AVX2 build, 2 lanes (one xmm register) in the baseline x86-64 build.
 //
-// The same source compiles to one ymm operation per line with -mavx2 and to two xmm operations in
-// the baseline build. Every lane does exactly the IEEE operations of the scalar code (no implicit
-// FMA, no reassociation: -ffp-contract=off; math.hpp's madd_ fuses in both forms alike), so the
-// vector and scalar forms of a family give the same bits.
+// Why not 4 lanes everywhere: without AVX, GCC splits 4-lane arithmetic into two SSE2 operations
+// but lowers a 4-lane comparison and its select `m ? a : b` lane by lane, through the stack (store
+// forwarding stalls): the baseline build of the cosine kernels ran 10x slower than the AVX2 build,
+// at the numpy reference's speed. At the native width each comparison is one cmppd and each select
+// and/andnot/or.
+//
+// Every lane does exactly the IEEE operations of the scalar code (no implicit FMA, no
+// reassociation: -ffp-contract=off; math.hpp's madd_ fuses in both forms alike), so the vector and
+// scalar forms of a family give the same bits, whatever the width.
 // `m ? a : b` with a vector mask m selects per lane (blendv / and-andnot-or).
 #pragma once
 
@@ -15,15 +21,36 @@
 namespace fastlr {
 namespace FASTLR_ARCH_NS {
 
-typedef double v4d __attribute__((vector_size(32), aligned(32)));
-typedef int64_t v4m __attribute__((vector_size(32), aligned(32)));   // comparison masks (-1 / 0)
-typedef uint64_t v4u __attribute__((vector_size(32), aligned(32)));  // bit patterns (math_exp.hpp)
-typedef float v4f __attribute__((vector_size(16), aligned(16)));
+#if defined(__AVX__)
+constexpr int kLanes = 4;
+#else
+constexpr int kLanes = 2;
+#endif
 
-FASTLR_INLINE v4d splat(double x) { return v4d{x, x, x, x}; }
-FASTLR_INLINE void storev(double* p, v4d v) { std::memcpy(p, &v, sizeof v); }
-FASTLR_INLINE void storev(float* p, v4d v) {
-    const v4f f = __builtin_convertvector(v, v4f);
+typedef double vd __attribute__((vector_size(8 * kLanes), aligned(8 * kLanes)));
+typedef int64_t vm __attribute__((vector_size(8 * kLanes), aligned(8 * kLanes)));   // comparison masks (-1 / 0)
+typedef uint64_t vu __attribute__((vector_size(8 * kLanes), aligned(8 * kLanes)));  // bit patterns (math_exp.hpp)
+typedef float vf __attribute__((vector_size(4 * kLanes), aligned(4 * kLanes)));
+
+FASTLR_INLINE vd splat(double x) {
+    vd v;
+    for (int i = 0; i < kLanes; ++i) v[i] = x;
+    return v;
+}
+// 0, 1, ..., kLanes - 1
+FASTLR_INLINE vd lane_index() {
+    vd v;
+    for (int i = 0; i < kLanes; ++i) v[i] = double(i);
+    return v;
+}
+FASTLR_INLINE vd loadv(const double* p) {
+    vd v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+FASTLR_INLINE void storev(double* p, vd v) { std::memcpy(p, &v, sizeof v); }
+FASTLR_INLINE void storev(float* p, vd v) {
+    const vf f = __builtin_convertvector(v, vf);
     std::memcpy(p, &f, sizeof f);
 }
 

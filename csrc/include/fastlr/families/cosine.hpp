@@ -13,8 +13,8 @@ struct CosineF {
     // ~1e-16), and the pinned ends stay exact: x = 0 at t = 0, x = 1 selected from T on
     struct P { double peak, total, min_lr, it; };
     static FASTLR_INLINE P load(const double* v) { return {v[0], v[1], v[2], 1.0 / v[1]}; }
-    static constexpr bool kVec = true;  // has the 4-lane form evalv
-    // Written once for scalars and 4-lane vectors (the same operations per lane: the same bits).
+    static constexpr bool kVec = true;  // has the vector form evalv
+    // Written once for scalars and vectors (the same operations per lane: the same bits).
     template <class V>
     static FASTLR_INLINE V eval_t(V t, const P& p) {
         const V x = t < p.total ? t * p.it : vconst<V>(1.0);
@@ -22,7 +22,7 @@ struct CosineF {
         return p.min_lr * (1.0 - c) + p.peak * c;  // blend(min_lr, peak, c)
     }
     static FASTLR_INLINE double eval(double t, const P& p) { return eval_t(t, p); }
-    static FASTLR_INLINE v4d evalv(v4d t, const P& p) { return eval_t(t, p); }
+    static FASTLR_INLINE vd evalv(vd t, const P& p) { return eval_t(t, p); }
 };
 
 }  // namespace FASTLR_ARCH_NS

@@ -79,11 +79,9 @@ inline bool cosine_restarts_uniform(const double* t, double peak, double c, doub
         return true;
     }
     int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {  // the 4-lane form of the scalar loop below (the same bits)
-        v4d tv;
-        std::memcpy(&tv, t + i, sizeof tv);
-        const v4d x = (tv - S) / len;
-        const v4d cf = cos_factor_t<v4d, v4m>(x);
+    for (; i + kLanes <= n; i += kLanes) {  // the vector form of the scalar loop below (the same bits)
+        const vd x = (loadv(t + i) - S) / len;
+        const vd cf = cos_factor_t<vd, vm>(x);
         storev(dst + i, min_lr * (1.0 - cf) + cycle_peak * cf);
     }
     for (; i < n; ++i) {

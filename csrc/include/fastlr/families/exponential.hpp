@@ -10,10 +10,10 @@ template <int Staircase>
 struct ExponentialF {
     static constexpr int kOps = 4;
     static constexpr int kLogOp = 1;
-    static constexpr bool kVec = true;  // has the 4-lane form evalv
+    static constexpr bool kVec = true;  // has the vector form evalv
     struct P { double lr, gamma, step, min_lr, lhi, llo; };
     static FASTLR_INLINE P load(const double* v) { return {v[0], v[1], v[2], v[3], v[4], v[5]}; }
-    // Written once for scalars and 4-lane vectors (the same operations per lane: the same bits).
+    // Written once for scalars and vectors (the same operations per lane: the same bits).
     template <class V>
     static FASTLR_INLINE V eval_t(V t, const P& p) {
         V e = t / p.step;
@@ -22,7 +22,7 @@ struct ExponentialF {
         return v > p.min_lr ? v : p.min_lr;  // dmax
     }
     static FASTLR_INLINE double eval(double t, const P& p) { return eval_t(t, p); }
-    static FASTLR_INLINE v4d evalv(v4d t, const P& p) { return eval_t(t, p); }
+    static FASTLR_INLINE vd evalv(vd t, const P& p) { return eval_t(t, p); }
 };
 
 }  // namespace FASTLR_ARCH_NS

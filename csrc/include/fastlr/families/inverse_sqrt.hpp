@@ -9,10 +9,10 @@ namespace FASTLR_ARCH_NS {
 struct InverseSqrtF {
     static constexpr int kOps = 3;
     static constexpr int kLogOp = -1;
-    static constexpr bool kVec = true;  // has the 4-lane form evalv
+    static constexpr bool kVec = true;  // has the vector form evalv
     struct P { double peak, warm, init; };
     static FASTLR_INLINE P load(const double* v) { return {v[0], v[1], v[2]}; }
-    // Written once for scalars and 4-lane vectors (the same operations per lane: the same bits).
+    // Written once for scalars and vectors (the same operations per lane: the same bits).
     template <class V>
     static FASTLR_INLINE V eval_t(V t, const P& p) {
         const V c = t / (p.warm != 0.0 ? p.warm : 1.0);  // safe_div(t, W): W is shared by the lanes
@@ -22,7 +22,7 @@ struct InverseSqrtF {
         return t < p.warm ? warm : decay;
     }
     static FASTLR_INLINE double eval(double t, const P& p) { return eval_t(t, p); }
-    static FASTLR_INLINE v4d evalv(v4d t, const P& p) { return eval_t(t, p); }
+    static FASTLR_INLINE vd evalv(vd t, const P& p) { return eval_t(t, p); }
 };
 
 }  // namespace FASTLR_ARCH_NS

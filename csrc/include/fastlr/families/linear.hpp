@@ -11,8 +11,8 @@ struct LinearF {
     static constexpr int kLogOp = -1;
     struct P { double start, end, total; };
     static FASTLR_INLINE P load(const double* v) { return {v[0], v[1], v[2]}; }
-    static constexpr bool kVec = true;  // has the 4-lane form evalv
-    // Written once for scalars and 4-lane vectors (the same operations per lane: the same bits).
+    static constexpr bool kVec = true;  // has the vector form evalv
+    // Written once for scalars and vectors (the same operations per lane: the same bits).
     template <class V>
     static FASTLR_INLINE V eval_t(V t, const P& p) {
         // a true division (the reference's bits; a reciprocal measured no faster: the loop is
@@ -21,7 +21,7 @@ struct LinearF {
         return p.start * (1.0 - f) + p.end * f;           // blend(start, end, f)
     }
     static FASTLR_INLINE double eval(double t, const P& p) { return eval_t(t, p); }
-    static FASTLR_INLINE v4d evalv(v4d t, const P& p) { return eval_t(t, p); }
+    static FASTLR_INLINE vd evalv(vd t, const P& p) { return eval_t(t, p); }
 };
 
 }  // namespace FASTLR_ARCH_NS

@@ -15,7 +15,7 @@ struct OneCycleF {
     static constexpr int kLogOp = -1;
     static constexpr bool kLinear = (Mode & 1) != 0;
     static constexpr bool kThree = (Mode & 2) != 0;
-    static constexpr bool kVec = true;  // has the 4-lane form evalv
+    static constexpr bool kVec = true;  // has the vector form evalv
     // the parameters and the phase ends, derived once per parameter set (the same operations as the
     // reference's)
     struct P { double max_lr, initial, fin, first_end, mid_end, last_end; };
@@ -56,7 +56,7 @@ struct OneCycleF {
         return to * (1.0 - c) + from * c;  // q = 1 from T - 1 on: exactly the phase's end value
     }
     static FASTLR_INLINE double eval(double t, const P& p) { return eval_t<double, bool>(t, p); }
-    static FASTLR_INLINE v4d evalv(v4d t, const P& p) { return eval_t<v4d, v4m>(t, p); }
+    static FASTLR_INLINE vd evalv(vd t, const P& p) { return eval_t<vd, vm>(t, p); }
 };
 
 }  // namespace FASTLR_ARCH_NS

@@ -13,10 +13,10 @@ template <int Power>
 struct PolynomialF {
     static constexpr int kOps = 4;
     static constexpr int kLogOp = -1;
-    static constexpr bool kVec = true;  // has the 4-lane form evalv
+    static constexpr bool kVec = true;  // has the vector form evalv
     struct P { double start, end, total, power; };
     static FASTLR_INLINE P load(const double* v) { return {v[0], v[1], v[2], v[3]}; }
-    // Written once for scalars and 4-lane vectors (the same operations per lane: the same bits).
+    // Written once for scalars and vectors (the same operations per lane: the same bits).
     template <class V>
     static FASTLR_INLINE V eval_t(V t, const P& p) {
         const V f = (t < p.total ? t : p.total) / p.total;  // dmin(t, T) / T
@@ -28,7 +28,7 @@ struct PolynomialF {
         return p.end * (1.0 - q) + p.start * q;  // blend(end, start, q)
     }
     static FASTLR_INLINE double eval(double t, const P& p) { return eval_t(t, p); }
-    static FASTLR_INLINE v4d evalv(v4d t, const P& p) { return eval_t(t, p); }
+    static FASTLR_INLINE vd evalv(vd t, const P& p) { return eval_t(t, p); }
 };
 
 }  // namespace FASTLR_ARCH_NS

@@ -9,14 +9,14 @@ namespace FASTLR_ARCH_NS {
 struct TanhF {
     static constexpr int kOps = 5;
     static constexpr int kLogOp = -1;
-    static constexpr bool kVec = true;  // has the 4-lane form evalv
+    static constexpr bool kVec = true;  // has the vector form evalv
     // t / T stays a division: a reciprocal's ulp, times (upper - lower), measured 7 ulp of the peak
     struct P { double peak, total, min_lr, lower, upper; };
     static FASTLR_INLINE P load(const double* v) { return {v[0], v[1], v[2], v[3], v[4]}; }
     // c = (1 - tanh(a)) / 2 = 1 / (1 + exp(2 a)): one exp and one division instead of tanh's exp,
     // division and sign handling, and no cancellation where c is tiny (error ~1 ulp of 1 against the
     // reference's formula). exp saturates: c = 0 for a > 355, 1 for a < -373. Written once for
-    // scalars and 4-lane vectors (the same operations per lane: the same bits).
+    // scalars and vectors (the same operations per lane: the same bits).
     template <class V>
     static FASTLR_INLINE V eval_t(V t, const P& p) {
         const V a = p.lower + (p.upper - p.lower) * (t / p.total);
@@ -25,7 +25,7 @@ struct TanhF {
         return t >= p.total ? p.min_lr : v;
     }
     static FASTLR_INLINE double eval(double t, const P& p) { return eval_t(t, p); }
-    static FASTLR_INLINE v4d evalv(v4d t, const P& p) { return eval_t(t, p); }
+    static FASTLR_INLINE vd evalv(vd t, const P& p) { return eval_t(t, p); }
 };
 
 }  // namespace FASTLR_ARCH_NS

@@ -9,7 +9,7 @@ namespace FASTLR_ARCH_NS {
 struct WarmupCosineF {
     static constexpr int kOps = 5;
     static constexpr int kLogOp = -1;
-    static constexpr bool kVec = true;  // has the 4-lane form evalv
+    static constexpr bool kVec = true;  // has the vector form evalv
     // iw = 1 / W and id = 1 / (T - W) (0 where the reference's _safe_div gives 0; capped at DBL_MAX
     // so that a subnormal denominator still gives q = 0 at t = 0, not NaN), once per parameter set.
     struct P { double peak, total, warm, min_lr, init, iw, id; };
@@ -35,17 +35,17 @@ struct WarmupCosineF {
         return t >= p.total ? p.min_lr : v;
     }
     static FASTLR_INLINE double eval(double t, const P& p) { return eval_t<double, bool>(t, p, p.peak); }
-    static FASTLR_INLINE v4d evalv(v4d t, const P& p) { return eval_t<v4d, v4m>(t, p, p.peak); }
+    static FASTLR_INLINE vd evalv(vd t, const P& p) { return eval_t<vd, vm>(t, p, p.peak); }
     // Steps known to lie in [W, T) (a whole chunk of a curve): the decay lanes' operations only
     // (the same bits as eval_t, which selects them there).
     static FASTLR_INLINE bool in_decay(double lo, double hi, const P& p) { return p.warm <= lo && hi < p.total; }
-    static FASTLR_INLINE v4d evalv_decay(v4d t, const P& p) {
-        const v4d cf = cos_factor_t<v4d, v4m>((t - p.warm) * p.id);
+    static FASTLR_INLINE vd evalv_decay(vd t, const P& p) {
+        const vd cf = cos_factor_t<vd, vm>((t - p.warm) * p.id);
         return p.min_lr * (1.0 - cf) + p.peak * cf;
     }
     // peak_lr (operand 0) per lane, the other parameters shared (per-parameter schedules)
     static constexpr bool kVecOp0 = true;
-    static FASTLR_INLINE v4d evalv0(v4d t, v4d peak, const P& p) { return eval_t<v4d, v4m>(t, p, peak); }
+    static FASTLR_INLINE vd evalv0(vd t, vd peak, const P& p) { return eval_t<vd, vm>(t, p, peak); }
 };
 
 }  // namespace FASTLR_ARCH_NS
