@@ -31,13 +31,16 @@ across a cycle, and multi-step keeps libm's ``pow``, cached while the milestone 
 bit-identical to the reference there).
 
 Argument types are canonicalised before the call (the steps are a read-only, aligned, contiguous 1-D
-array of their own dtype, the kernel being generated per step kind anyway; the output has a float64 and a
-float32 argument, shapes and strides are read-only int64 arrays), so each kernel compiles once per
-process and once per machine with the on-disk cache.
+array of their own dtype, the kernel being generated per step kind anyway; the output is a flat float64
+or float32 array, the kernel being generated per way of storing the result too; shapes and strides are
+read-only int64 arrays), so each kernel compiles once per process and once per machine with the on-disk
+cache.
 
 What the compile time goes to is mostly numba's own pipeline (typing, lowering, linking and optimizing
 each function's module), per function and per overload it instantiates. Hence: 1-D outputs (``curve``,
-``s(steps_1d)``) get a flat kernel without the multi-index walk and the ``_iota``/``_gather`` calls; the
+``s(steps_1d)``) get a flat kernel without the multi-index walk and the ``_iota``/``_gather`` calls; a
+kernel has the one store loop its output needs (none when the last instruction writes a float64 output
+directly, the common case; every vectorized loop is code to optimize and emit); the
 ``serial`` kernels allocate nothing (the registers and operand buffers, ``work``, are allocated by the
 caller, one per thread: numba's ``np.empty`` is two overloads to compile; the scalar entry point keeps
 its own, as an array argument costs its calls about 1 us in numba's dispatcher); ``min``/``max`` of two numbers are
@@ -98,12 +101,17 @@ BLOCK = 512
 #: took 1.1-1.3 ms on two threads against 0.97 ms on one; from ~500k on two threads win cold or warm)
 PARALLEL_THRESHOLD = 1 << 19
 
-_JIT = dict(cache=True, nogil=True, error_model="numpy")
-#: the helpers and family loops are only called from other jitted functions: no Python or C wrappers
-_HELPER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+#: the kernels are called from Python only: no C wrapper (it is code to optimize and emit for nothing)
+_JIT = dict(cache=True, nogil=True, error_model="numpy", no_cfunc_wrapper=True)
+#: the helpers and family loops are only called from other jitted functions: no Python wrapper either
+_HELPER = dict(_JIT, no_cpython_wrapper=True)
 
 # step kinds
 _ITOA, _I32, _I64, _F32, _F64 = 0, 1, 2, 3, 4
+# how a kernel stores a block's result: the last instruction writes a float64 output directly (it writes
+# the result register, the common case), the result register is copied to a float64 output, or rounded
+# into a float32 output. Each kernel compiles only its own store loop.
+_DIRECT, _COPY, _ROUND32 = 0, 1, 2
 
 # --------------------------------------------------------------------------------------------------
 # bit casts (numba has no float <-> int reinterpretation; an intrinsic emits LLVM's bitcast, which
@@ -833,24 +841,23 @@ from fastlr._numba import BLOCK, _JIT, _combinator, _gather, _iota, _max, _min{i
 _RUN_BLOCK = '''{gather}        for pc in range(ninstr):
             row = code[pc]
             op = row[0]
-            dst = out64[b0:b0 + n] if (direct and pc == ninstr - 1) else regs[row[1]]
+            dst = {dst}
 {dispatch}
-        r = regs[res]
-        if direct:
-            pass
-        elif out64.size > 0:
-            for j in range(n):
-                out64[b0 + j] = r[j]
-        else:
-            for j in range(n):
-                out32[b0 + j] = np.float32(r[j])
-'''
+{store}'''
+
+# per store mode: the destination of an instruction, and the store after the block's instructions
+_STORES = {
+    _DIRECT: ("out[b0:b0 + n] if pc == ninstr - 1 else regs[row[1]]", ""),
+    _COPY: ("regs[row[1]]", "        r = regs[res]\n        for j in range(n):\n            out[b0 + j] = r[j]\n"),
+    _ROUND32: ("regs[row[1]]",
+               "        r = regs[res]\n        for j in range(n):\n            out[b0 + j] = np.float32(r[j])\n"),
+}
 
 _SERIAL = '''
 
 @njit(**_JIT)
-def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, sstr, start, out64, out32,
-           lo, hi, work):
+def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, sstr, start, out, lo, hi,
+           work):
     """Output elements ``[lo, hi)`` (C order), block by block; nogil: the parallel path runs chunks of
     it on threads, and every element is computed the same way whatever the split. ``work``: the
     registers and the operand buffers, ``(nreg + max(nops, 1), BLOCK)``, one per thread."""
@@ -859,6 +866,7 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
     ninstr = code.shape[0]
     regs = work[:nreg]
     ops = work[nreg:]
+    width = work.shape[1]
     scal = np.empty(nops, np.bool_)  # scalar operands: written once
     for k in range(nops):
         sc = True
@@ -869,11 +877,9 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
         if sc:
             v = opdata[opoff[k]]
             orow = ops[k]
-            for j in range(BLOCK):
+            for j in range(width):  # not BLOCK: a constant trip count is unrolled, for nothing
                 orow[j] = v
 {steps}
-    # the last instruction writes the result register: into a float64 output directly
-    direct = out64.size > 0 and ninstr > 0 and code[ninstr - 1, 1] == res
     idx0 = np.empty(ndim, np.int64)
     treg = regs[0]
     for b0 in range(lo, hi, BLOCK):
@@ -888,8 +894,8 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
 _FLAT = '''
 
 @njit(**_JIT)
-def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, sstr, start, out64, out32,
-           lo, hi, work):
+def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, sstr, start, out, lo, hi,
+           work):
     """``serial`` for a 1-D output: element ``i`` reads step ``i * sstr[0]`` and operand element
     ``i * opstr[k, 0]``, so the loads are plain loops (no multi-index, no gather calls), computing the
     same values as the general kernel. No allocation: ``work`` holds the registers and operands."""
@@ -897,13 +903,13 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
     ninstr = code.shape[0]
     regs = work[:nreg]
     ops = work[nreg:]
+    width = work.shape[1]
     for k in range(nops):
         v = opdata[opoff[k]]
-        for j in range(BLOCK):
+        for j in range(width):  # not BLOCK: a constant trip count is unrolled, for nothing
             ops[k, j] = v
     s = sstr[0]
     fs = float(s)
-    direct = out64.size > 0 and ninstr > 0 and code[ninstr - 1, 1] == res
     treg = regs[0]
     for b0 in range(lo, hi, BLOCK):
         n = _min(BLOCK, hi - b0)
@@ -958,17 +964,18 @@ def _dispatch(opcodes, indent):
     return "\n".join(lines)
 
 
-def _kernel_source(opcodes, kind, arrays, flat=False):
-    """The source of the kernel module of an opcode set: ``serial`` for step kind ``kind`` (gathering
-    array operands if ``arrays``; without them every operand must be a scalar), or ``scalar`` for
-    ``kind is None``; ``flat``: the kernel of 1-D outputs."""
+def _kernel_source(opcodes, variant):
+    """The source of the kernel module of an opcode set for ``variant = (kind, arrays, flat, store)``:
+    ``serial`` for step kind ``kind`` (gathering array operands if ``arrays``; without them every operand
+    must be a scalar; ``flat``: the kernel of 1-D outputs; ``store``: ``_DIRECT``, ``_COPY`` or
+    ``_ROUND32``), or ``scalar`` for ``kind is None``."""
+    kind, arrays, flat, store = variant
     families = [op for op in opcodes if op in _FAMILIES]
-    what = f"opcodes {','.join(map(str, opcodes))} ({_set_name(opcodes)}), " + (
-        "scalar" if kind is None else f"{_KIND_NAMES[kind]} steps" + (", array operands" if arrays else "")
-        + (", 1-D" if flat else ""))
+    what = f"opcodes {','.join(map(str, opcodes))} ({_set_name(opcodes)}), " + _kernel_name(variant)
     source = _HEADER.format(what=what, imports="".join(f", {_FAMILIES[op][1]}" for op in families))
     if kind is None:
         return source + _SCALAR.format(dispatch=_dispatch(opcodes, " " * 8))
+    dst, store_block = _STORES[store]
     if flat:
         if kind == _ITOA:  # as _iota: start + (float(b0 s) + float(j) s)
             load = ("        fk = float(b0 * s)\n        for j in range(n):\n"
@@ -979,7 +986,7 @@ def _kernel_source(opcodes, kind, arrays, flat=False):
                   "                o0 = opoff[k] + b0 * os_\n                orow = ops[k]\n"
                   "                for j in range(n):\n                    orow[j] = opdata[o0 + j * os_]\n"
                   ) if arrays else ""
-        run = _RUN_BLOCK.format(gather=gather, dispatch=_dispatch(opcodes, " " * 12))
+        run = _RUN_BLOCK.format(gather=gather, dst=dst, dispatch=_dispatch(opcodes, " " * 12), store=store_block)
         return source + _FLAT.format(load=load, run=run)
     if kind == _ITOA:
         steps = "    fiota = np.empty(BLOCK)\n    for j in range(BLOCK):\n        fiota[j] = float(j)"
@@ -989,7 +996,7 @@ def _kernel_source(opcodes, kind, arrays, flat=False):
         load = "_gather(sbuf, sbase, sstr, shape, idx0, n, treg)"
     gather = ("        for k in range(nops):\n            if not scal[k]:\n"
               "                _gather(opdata, opoff[k], opstr[k], shape, idx0, n, ops[k])\n") if arrays else ""
-    run = _RUN_BLOCK.format(gather=gather, dispatch=_dispatch(opcodes, " " * 12))
+    run = _RUN_BLOCK.format(gather=gather, dst=dst, dispatch=_dispatch(opcodes, " " * 12), store=store_block)
     return source + _SERIAL.format(steps=steps, load=load, run=run)
 
 
@@ -1078,20 +1085,18 @@ class _Driver:
     def __init__(self, opcodes):
         self.opcodes = opcodes
         self.name = _set_name(opcodes)
-        self.kernels = {}  # (kind (None: scalar), array operands) -> dispatcher
+        self.kernels = {}  # variant (see _kernel_source) -> dispatcher
         self.paths = {}
         self.timed = set()  # kernel names whose first call has been timed
 
-    def kernel(self, kind, arrays=False, flat=False):
-        key = (kind, arrays, flat)
-        k = self.kernels.get(key)
+    def kernel(self, variant):
+        k = self.kernels.get(variant)
         if k is None:
             with _driver_lock:
-                k = self.kernels.get(key)
+                k = self.kernels.get(variant)
                 if k is None:
-                    module, self.paths[key] = _import_module(
-                        _kernel_source(self.opcodes, kind, arrays, flat))
-                    k = self.kernels[key] = module.scalar if kind is None else module.serial
+                    module, self.paths[variant] = _import_module(_kernel_source(self.opcodes, variant))
+                    k = self.kernels[variant] = module.scalar if variant[0] is None else module.serial
         return k
 
 
@@ -1133,7 +1138,6 @@ def _ro(a):
 
 
 _EMPTY = {dt: _ro(np.zeros(0, dtype=dt)) for dt in (np.int32, np.int64, np.float32, np.float64)}
-_EMPTY_OUT = {np.dtype(np.float64): np.zeros(0, np.float64), np.dtype(np.float32): np.zeros(0, np.float32)}
 _KIND = {np.dtype(np.int32): _I32, np.dtype(np.int64): _I64, np.dtype(np.float32): _F32,
          np.dtype(np.float64): _F64}
 
@@ -1141,7 +1145,8 @@ _KIND = {np.dtype(np.int32): _I32, np.dtype(np.int64): _I64, np.dtype(np.float32
 class _Prepared:
     """What a program needs on every call, converted once: read-only canonical arrays and its driver."""
 
-    __slots__ = ("code", "opdata", "opoff", "tables", "nreg", "res", "nops", "driver", "scalar_ok", "strides")
+    __slots__ = ("code", "opdata", "opoff", "tables", "nreg", "res", "nops", "driver", "scalar_ok", "strides",
+                 "direct")
 
     def __init__(self, program):
         self.code = _ro(np.ascontiguousarray(program.code, dtype=np.int64))
@@ -1152,6 +1157,8 @@ class _Prepared:
         self.res = int(program.result_register)
         self.nops = self.opoff.size
         self.scalar_ok = not program.has_array_operands
+        # the last instruction writes the result register: a float64 output takes it directly
+        self.direct = self.code.shape[0] > 0 and int(self.code[-1, 1]) == self.res
         self.strides = {}  # ndim -> zero operand strides (scalar operands)
         self.driver = _driver(_driver_key(self.code[:, 0]))
 
@@ -1248,22 +1255,28 @@ def get_num_threads() -> int:
 _compile_lock = threading.RLock()
 
 
-def _kernel_name(kind, arrays=False, flat=False):
+_SCALAR_VARIANT = (None, False, False, _DIRECT)
+_STORE_NAMES = {_DIRECT: "", _COPY: ", copied out", _ROUND32: ", float32 out"}
+
+
+def _kernel_name(variant):
+    kind, arrays, flat, store = variant
     if kind is None:
         return "scalar"
-    return f"serial[{_KIND_NAMES[kind]}{', arrays' if arrays else ''}{', 1-D' if flat else ''}]"
+    return (f"serial[{_KIND_NAMES[kind]}{', arrays' if arrays else ''}{', 1-D' if flat else ''}"
+            f"{_STORE_NAMES[store]}]")
 
 
-def _timed(driver, kind, arrays, flat, *args):
-    """Call the kernel of ``driver`` for step kind ``kind`` (``None``: the scalar entry point) and array
-    operands or not, for 1-D outputs (``flat``) or any; its first call in this process (generating and
-    importing its module, compiling or loading it, running) is timed for the report."""
-    name = _kernel_name(kind, arrays, flat)
+def _timed(driver, variant, *args):
+    """Call the kernel of ``driver`` for ``variant`` (see ``_kernel_source``); its first call in this
+    process (generating and importing its module, compiling or loading it, running) is timed for the
+    report."""
+    name = _kernel_name(variant)
     if name in driver.timed:
-        return driver.kernel(kind, arrays, flat)(*args)
+        return driver.kernel(variant)(*args)
     with _compile_lock:
         t0 = time.perf_counter()
-        kernel = driver.kernel(kind, arrays, flat)
+        kernel = driver.kernel(variant)
         result = kernel(*args)
         seconds = time.perf_counter() - t0
         if name in driver.timed:
@@ -1273,7 +1286,7 @@ def _timed(driver, kind, arrays, flat, *args):
         entry["kernels"][name] = {
             "first_call_seconds": seconds,
             "from_cache": bool(sum(stats.cache_hits.values())) and not sum(stats.cache_misses.values()),
-            "module": driver.paths[(kind, arrays, flat)],
+            "module": driver.paths[variant],
         }
         entry["first_call_seconds"] = sum(k["first_call_seconds"] for k in entry["kernels"].values())
         entry["from_cache"] = all(k["from_cache"] for k in entry["kernels"].values())
@@ -1317,31 +1330,31 @@ def evaluate(program, steps, step_strides, start, out, shape, operand_strides) -
         # one type per step kind: 1-D, C-contiguous (flat is), read-only and aligned
         sbuf = _ro(flat if flat.flags.aligned else flat.copy())
     flat_out = out.reshape(-1)
-    if flat_out.dtype == np.float64:
-        out64, out32 = flat_out, _EMPTY_OUT[np.dtype(np.float32)]
+    if flat_out.dtype != np.float64:
+        store = _ROUND32
     else:
-        out64, out32 = _EMPTY_OUT[np.dtype(np.float64)], flat_out
+        store = _DIRECT if prep.direct else _COPY
     opstr = operand_strides
     if not (isinstance(opstr, np.ndarray) and opstr.dtype == np.int64 and opstr.ndim == 2
             and opstr.flags.c_contiguous and not opstr.flags.writeable):
         opstr = _ro(np.ascontiguousarray(np.asarray(opstr, dtype=np.int64).reshape(prep.nops, shape_a.size)))
     args = (prep.code, prep.opdata, prep.opoff, opstr, prep.tables, prep.nreg, prep.res, shape_a,
-            sbuf, int(sbase), sstr, float(start), out64, out32)
+            sbuf, int(sbase), sstr, float(start), flat_out)
     drv = prep.driver
     nthreads = _threads()
-    arrays = not prep.scalar_ok  # no array operands: a kernel without the operand gather
-    flat = shape_a.size == 1  # 1-D: plain loads, no multi-index
+    # no array operands: a kernel without the operand gather; 1-D: plain loads, no multi-index
+    variant = (kind, not prep.scalar_ok, shape_a.size == 1, store)
     if total < PARALLEL_THRESHOLD or nthreads == 1:
-        _timed(drv, kind, arrays, flat, *args, 0, total, prep.work())
+        _timed(drv, variant, *args, 0, total, prep.work())
         return
     # a few chunks per thread, each a whole number of blocks: every element is computed by the same
     # code whatever the split, so the result is bit-identical for any thread count
     chunk = max(BLOCK, -(-total // (4 * nthreads * BLOCK)) * BLOCK)
-    if _kernel_name(kind, arrays, flat) not in drv.timed:
+    if _kernel_name(variant) not in drv.timed:
         # compile (or load) before fanning out
-        _timed(drv, kind, arrays, flat, *args, 0, min(chunk, total), prep.work())
+        _timed(drv, variant, *args, 0, min(chunk, total), prep.work())
     bounds = [(lo, min(lo + chunk, total)) for lo in range(0, total, chunk)]
-    kernel = drv.kernel(kind, arrays, flat)
+    kernel = drv.kernel(variant)
     taken = [0]
     take_lock = threading.Lock()
 
@@ -1391,6 +1404,7 @@ def scalar(program, t: float) -> float:
         return float(out[0])
     drv = prep.driver
     if "scalar" in drv.timed:
-        return drv.kernel(None)(prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res, float(t))
-    return _timed(drv, None, False, False, prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res,
+        return drv.kernel(_SCALAR_VARIANT)(prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res,
+                                           float(t))
+    return _timed(drv, _SCALAR_VARIANT, prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res,
                   float(t))
