@@ -516,8 +516,15 @@ def _restart_cycle(t, c, m):
 
 
 @njit(**_HELPER)
+def _in_cycle(t, c, m, dec, kc, km, kd, ci, s0, s1):
+    """Whether step ``t`` of parameters ``c, m, dec`` is in cycle ``ci`` of ``kc, km, kd``: ``s0 <= t < s1``."""
+    return c == kc and m == km and dec == kd and t < s1 and (s0 <= t or ci == 0.0)
+
+
+@njit(**_HELPER)
 def _f_cosine_restarts(d, t, pk, cs, mn, m, dec, lim, n):
-    # cache of the current cycle: valid while the parameters are unchanged and S_i <= t < S_{i+1}
+    # runs of elements in one cycle, on the same side of the cycle limit: the cycle is searched when an
+    # element leaves it, and each run is one vectorizable loop (a curve's runs are whole cycles)
     kc = np.nan
     km = np.nan
     kd = np.nan
@@ -526,9 +533,10 @@ def _f_cosine_restarts(d, t, pk, cs, mn, m, dec, lim, n):
     s1 = -1.0
     length = 1.0
     dpow = 1.0
-    for j in range(n):
+    j = n - n  # an int64 like n
+    while j < n:
         tj = t[j]
-        if not (cs[j] == kc and m[j] == km and dec[j] == kd and tj < s1 and (s0 <= tj or ci == 0.0)):
+        if not _in_cycle(tj, cs[j], m[j], dec[j], kc, km, kd, ci, s0, s1):
             kc = cs[j]
             km = m[j]
             kd = dec[j]
@@ -537,11 +545,20 @@ def _f_cosine_restarts(d, t, pk, cs, mn, m, dec, lim, n):
             s1 = _restart_start(ci + 1.0, kc, km)
             length = kc * km ** ci
             dpow = kd ** ci
-        if ci >= lim[j]:
-            d[j] = mn[j]
+        past = ci >= lim[j]
+        end = j + 1
+        while end < n:
+            if not _in_cycle(t[end], cs[end], m[end], dec[end], kc, km, kd, ci, s0, s1) or (ci >= lim[end]) != past:
+                break
+            end += 1
+        if past:
+            for i in range(j, end):
+                d[i] = mn[i]
         else:
-            p = (tj - s0) / length
-            d[j] = _blend(mn[j], pk[j] * dpow, _cos_factor(p))
+            for i in range(j, end):
+                p = (t[i] - s0) / length
+                d[i] = _blend(mn[i], pk[i] * dpow, _cos_factor(p))
+        j = end
 
 
 @njit(**_HELPER)
