@@ -51,13 +51,20 @@ compiled per argument type pair; the scalar entry point passes the families the 
 
 from __future__ import annotations
 
+import ast
+import builtins
 import concurrent.futures
+import copy
+import functools
 import hashlib
 import importlib.util
+import inspect
+import itertools
 import math
 import os
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 
@@ -163,6 +170,23 @@ def _minmax(name, op):
     return intrinsic(typer)
 
 
+@intrinsic
+def _select(typingctx, cond, a, b):
+    """``a if cond else b`` as one LLVM ``select``: branch-free in whatever code the helper is inlined
+    into (numba compiles a conditional expression to branches, which LLVM if-converts only in small
+    functions). Both ``a`` and ``b`` are evaluated."""
+    ty = typingctx.unify_types(a, b)
+    if not isinstance(cond, types.Boolean) or not isinstance(ty, (types.Integer, types.Float)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        x = context.cast(builder, args[1], signature.args[1], ty)
+        y = context.cast(builder, args[2], signature.args[2], ty)
+        return builder.select(args[0], x, y)
+
+    return ty(cond, a, b), codegen
+
+
 # ``min(a, b)`` and ``max(a, b)`` of two numbers as numba's builtins compute them (``b if b < a else a``,
 # ``b if b > a else a``: the first argument when the comparison is false, e.g. with a NaN), emitted
 # directly: the builtins are overloads compiled for each pair of argument types (25-50 ms each)
@@ -171,8 +195,167 @@ _max = _minmax("_max", ">")
 
 
 # --------------------------------------------------------------------------------------------------
-# math helpers: scalar, branch-free (selects only), no libm calls, so that LLVM inlines them into the
-# block loops and vectorizes those. The algorithms are those of the C++ core (csrc/include/fastlr/math.hpp).
+# source-level inlining. numba types, lowers, optimizes and emits every @njit function on its own and
+# again inside each caller, and its own ``inline="always"`` re-runs its front end per call site: for the
+# small math helpers that fixed cost outweighs their code. So the helpers (``@_inline``: assignments and
+# one ``return``) are plain Python, and the block loops that call them (``@_block``) are compiled from
+# their source with every helper call replaced by the helper's statements (``_flatten``), written to a
+# module in the cache directory like the kernels (``_block_loop``).
+
+_INLINE: dict = {}  # helper name -> function
+_BLOCKS: dict = {}  # block loop name -> function
+
+
+def _inline(fn):
+    """Register a straight-line helper: inlined into the block loops at the source level."""
+    _INLINE[fn.__name__] = fn
+    return fn
+
+
+def _block(fn):
+    """Register a block loop: compiled from its flattened source by ``_block_loop``."""
+    _BLOCKS[fn.__name__] = fn
+    return fn
+
+
+@functools.cache
+def _function_ast(fn):
+    """The ``def`` of ``fn`` (decorators dropped) and its body without the docstring; shared: copy what
+    is changed."""
+    node = ast.parse(textwrap.dedent(inspect.getsource(fn))).body[0]
+    node.decorator_list = []
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    return node, body
+
+
+def _stored_names(nodes):
+    return {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _helper_calls(node):
+    return [n for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+            and n.func.id in _INLINE]
+
+
+class _Rename(ast.NodeTransformer):
+    """Substitutes names: by another name (a string) or by an expression (an argument)."""
+
+    def __init__(self, names):
+        self.names = names
+
+    def visit_Name(self, node):
+        new = self.names.get(node.id)
+        if new is None:
+            return node
+        if isinstance(new, str):
+            return ast.copy_location(ast.Name(id=new, ctx=node.ctx), node)
+        return ast.copy_location(copy.deepcopy(new), node)
+
+
+class _Flattener(ast.NodeTransformer):
+    """Replaces the helper calls of an expression by their results, appending the helpers' statements
+    (their locals renamed ``name__k``) to ``pre``, to run before the statement, in Python's order of
+    evaluation. A helper in a branch of a conditional expression or after an ``and``/``or`` would run
+    unconditionally: refused (write an ``if`` statement)."""
+
+    def __init__(self, counter):
+        self.counter = counter
+        self.pre = []
+
+    def visit_Call(self, node):
+        self.generic_visit(node)  # the arguments first
+        if not (isinstance(node.func, ast.Name) and node.func.id in _INLINE):
+            return node
+        name = node.func.id
+        fn_node, body = _function_ast(_INLINE[name])
+        params = [a.arg for a in fn_node.args.args]
+        if node.keywords or len(node.args) != len(params):
+            raise TypeError(f"{name}: an inlined helper takes its arguments by position")
+        k = next(self.counter)
+        assigned = _stored_names(body)
+        names = {local: f"{local}__{k}" for local in assigned}
+        for param, arg in zip(params, node.args):
+            if isinstance(arg, (ast.Name, ast.Constant)) and param not in assigned:
+                names[param] = arg  # a variable or a constant, never reassigned: used as is
+            else:
+                names[param] = f"{param}__{k}"
+                self.pre.append(ast.Assign(targets=[ast.Name(id=names[param], ctx=ast.Store())], value=arg))
+        rename = _Rename(names)
+        *stmts, ret = body
+        if not (all(isinstance(stmt, ast.Assign) for stmt in stmts) and isinstance(ret, ast.Return)
+                and ret.value is not None):
+            raise TypeError(f"{name}: an inlined helper is assignments, then one return")
+        for stmt in stmts:
+            stmt = rename.visit(copy.deepcopy(stmt))
+            stmt.value = self.visit(stmt.value)
+            self.pre.append(stmt)
+        return self.visit(rename.visit(copy.deepcopy(ret.value)))
+
+    def visit_IfExp(self, node):
+        if _helper_calls(node.body) or _helper_calls(node.orelse):
+            raise TypeError(f"an inlined helper in a branch of a conditional expression: {ast.unparse(node)}")
+        return self.generic_visit(node)
+
+    def visit_BoolOp(self, node):
+        if any(_helper_calls(value) for value in node.values[1:]):
+            raise TypeError(f"an inlined helper after an and/or: {ast.unparse(node)}")
+        return self.generic_visit(node)
+
+
+def _unpack(stmt):
+    """``a, b = (x, y)`` (an inlined helper's tuple) as ``a = x; b = y`` where that is the same: no tuple
+    to build and unpack."""
+    target = stmt.targets[0] if len(stmt.targets) == 1 else None
+    value = stmt.value
+    if not (isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts)
+            and all(isinstance(t, ast.Name) for t in target.elts)):
+        return [stmt]
+    if {t.id for t in target.elts} & {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}:
+        return [stmt]
+    return [ast.Assign(targets=[t], value=v) for t, v in zip(target.elts, value.elts)]
+
+
+def _flatten_body(stmts, counter):
+    out = []
+    for stmt in stmts:
+        flat = _Flattener(counter)
+        if isinstance(stmt, ast.If):
+            stmt.test = flat.visit(stmt.test)
+        elif isinstance(stmt, ast.For):
+            stmt.iter = flat.visit(stmt.iter)
+        elif isinstance(stmt, ast.While):
+            if _helper_calls(stmt.test):
+                raise TypeError(f"an inlined helper in a while condition: {ast.unparse(stmt.test)}")
+        elif isinstance(stmt, (ast.Assign, ast.AugAssign, ast.Expr, ast.Return)):
+            if stmt.value is not None:
+                stmt.value = flat.visit(stmt.value)
+        elif not isinstance(stmt, (ast.Pass, ast.Break, ast.Continue)):
+            raise TypeError(f"a block loop statement not handled: {ast.unparse(stmt).splitlines()[0]}")
+        if isinstance(stmt, (ast.If, ast.For, ast.While)):
+            stmt.body = _flatten_body(stmt.body, counter)
+            stmt.orelse = _flatten_body(stmt.orelse, counter)
+        out += flat.pre + (_unpack(stmt) if isinstance(stmt, ast.Assign) else [stmt])
+    return out
+
+
+def _flatten(fn):
+    """``(source, free names)`` of the block loop ``fn`` with its helper calls inlined."""
+    node, body = copy.deepcopy(_function_ast(fn))
+    try:
+        node.body = _flatten_body(body, itertools.count(1))
+    except TypeError as error:
+        raise TypeError(f"{fn.__name__}: {error}") from None
+    local = _stored_names([node]) | {a.arg for a in node.args.args}
+    free = sorted({n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id not in local
+                   and not hasattr(builtins, n.id)})
+    return ast.unparse(ast.fix_missing_locations(node)), free
+
+
+# --------------------------------------------------------------------------------------------------
+# math helpers: scalar, branch-free (selects only), no libm calls, so that LLVM vectorizes the block
+# loops they are inlined into. The algorithms are those of the C++ core (csrc/include/fastlr/math.hpp).
 
 # fdlibm __kernel_sin / __kernel_cos coefficients (|x| <= pi/4)
 _S1 = -1.66666666666666324348e-01
@@ -204,7 +387,7 @@ _LG6 = 1.531383769920937332e-01
 _LG7 = 1.479819860511658591e-01
 
 
-@njit(**_HELPER)
+@_inline
 def _cospi(x):
     """``cos(pi x)`` for finite ``x``: exact reduction to ``r = x - n/2``, ``|r| <= 1/4``.
 
@@ -222,17 +405,17 @@ def _cospi(x):
     cosv = w + (((1.0 - w) - hz) + z * rc)
     rs = _S2 + z * (_S3 + z * (_S4 + z * (_S5 + z * _S6)))
     sinv = a + (z * a) * (_S1 + z * rs)
-    v = sinv if (q == 1.0 or q == 3.0) else cosv
-    return -v if (q == 1.0 or q == 2.0) else v
+    v = _select((q == 1.0) | (q == 3.0), sinv, cosv)
+    return _select((q == 1.0) | (q == 2.0), -v, v)
 
 
-@njit(**_HELPER)
+@_inline
 def _cos_factor(p):
     """``(1 + cos(pi p)) / 2`` written as the reference: ``0.5 * (1 + cos(pi p))``."""
     return 0.5 * (1.0 + _cospi(p))
 
 
-@njit(**_HELPER)
+@_inline
 def _exp2i(k):
     """``2**k`` for an integer-valued ``k`` (clamped to [-1100, 1100]), exact wherever representable.
 
@@ -247,7 +430,7 @@ def _exp2i(k):
     return _as_f64(b1) * _as_f64(b2)
 
 
-@njit(**_HELPER)
+@_inline
 def _exp_poly(r):
     """``exp(r)`` for ``|r| <= ln2 / 2``: ``1 + (r + r**2 q(r))``, the Taylor polynomial to ``r**13``
     (truncation < 5e-18)."""
@@ -257,7 +440,7 @@ def _exp_poly(r):
     return 1.0 + (r + (r * r) * q)
 
 
-@njit(**_HELPER)
+@_inline
 def _exp(x):
     """``exp(x)``, error < 1 ulp: ``x = k ln2 + r`` (Cody-Waite with fdlibm's two-part ln 2),
     ``|r| <= ln2 / 2``, ``exp(r) 2**k``. ``x`` is clamped to [-746, 710]: 0 below, inf above; NaN stays NaN.
@@ -267,18 +450,18 @@ def _exp(x):
     return _exp_poly((x - k * _LN2_HI) - k * _LN2_LO) * _exp2i(k)  # x - k * _LN2_HI is exact
 
 
-@njit(**_HELPER)
+@_inline
 def _split_sqrt2(x):
     """``(k, m)`` with ``x = 2**k m``, ``m`` in ``[sqrt(2)/2, sqrt(2))``, for a finite ``x > 0`` (the
     exponent bits; a subnormal is scaled by 2**54 first). ``k`` is an integer-valued float64."""
     sub = x < 2.2250738585072014e-308
-    u = _as_i64(x * 18014398509481984.0 if sub else x) + ((0x3ff00000 - 0x3fe6a09e) << 32)
+    u = _as_i64(_select(sub, x * 18014398509481984.0, x)) + ((0x3ff00000 - 0x3fe6a09e) << 32)
     m = _as_f64((u & 0x000FFFFFFFFFFFFF) + (0x3fe6a09e << 32))
-    k = (_as_f64(_MAGIC_BITS + (u >> 52)) - _MAGIC) - (1077.0 if sub else 1023.0)  # exact
+    k = (_as_f64(_MAGIC_BITS + (u >> 52)) - _MAGIC) - _select(sub, 1077.0, 1023.0)  # exact
     return k, m
 
 
-@njit(**_HELPER)
+@_inline
 def _log_km(k, m):
     """``k ln2 + log(m)`` for ``m`` in ``[sqrt(2)/2, sqrt(2))`` (fdlibm e_log.c): ``f = m - 1``,
     ``s = f / (2 + f)``, ``log(m) = f - f**2/2 + s (f**2/2 + R(s**2))``; error < 1 ulp."""
@@ -291,17 +474,17 @@ def _log_km(k, m):
     return k * _LN2_HI - ((hfsq - (s * (hfsq + big_r) + k * _LN2_LO)) - f)
 
 
-@njit(**_HELPER)
+@_inline
 def _log(x):
     """``log(x)``, error < 1 ulp (fdlibm without its branches). ``log(0) = -inf``, ``log(inf) = inf``,
     ``log(x < 0)`` and ``log(nan)`` are NaN."""
     k, m = _split_sqrt2(x)
     r = _log_km(k, m)
-    special = -np.inf if x == 0.0 else (np.nan if x < 0.0 else x)  # inf -> inf, nan -> nan
-    return r if (x > 0.0 and x < np.inf) else special
+    special = _select(x == 0.0, -np.inf, _select(x < 0.0, np.nan, x))  # inf -> inf, nan -> nan
+    return _select((x > 0.0) & (x < np.inf), r, special)
 
 
-@njit(inline="always", **_HELPER)  # too big for LLVM's inliner: inline in numba's IR
+@_inline
 def _pow_km(g, e, k, lm):
     """``g ** e`` for a decay factor ``g = 2**k m`` in (0, 1] (``lm = log(m)``, see ``_split_sqrt2``) and
     ``e >= 0``.
@@ -319,28 +502,28 @@ def _pow_km(g, e, k, lm):
     z = _max((y - n) * (_LN2_HI + _LN2_LO) + e * lm, -4096.0)
     kk = (z * _INV_LN2 + _MAGIC) - _MAGIC
     v = _exp_poly((z - kk * _LN2_HI) - kk * _LN2_LO) * _exp2i(n + kk)
-    v = 0.0 if x < -760.0 else v  # one two-way select per line: LLVM if-converts these, not nested ones
-    v = g * g if e == 2.0 else v
-    v = g if e == 1.0 else v
-    return 1.0 if e == 0.0 else v
+    v = _select(x < -760.0, 0.0, v)
+    v = _select(e == 2.0, g * g, v)
+    v = _select(e == 1.0, g, v)
+    return _select(e == 0.0, 1.0, v)
 
 
-@njit(inline="always", **_HELPER)
+@_inline
 def _pow_decay(g, e):
     """``g ** e`` for a decay factor ``g`` in (0, 1] and ``e >= 0`` (see ``_pow_km``)."""
     k, m = _split_sqrt2(g)
     return _pow_km(g, e, k, _log_km(0.0, m))
 
 
-@njit(inline="always", **_HELPER)
+@_inline
 def _pow_unit(x, y):
     """``x ** y`` for ``x`` in [0, 1] (the polynomial's base) and ``y >= 0``: ``exp(y log x)``, an
     error below about 2 ulp of 1. Exact for ``y`` in {0, 1, 2, 0.5} (``sqrt``) and ``x`` in {0, 1}."""
     v = _exp(y * _log(x))  # x = 0: exp(-inf) = 0
-    v = math.sqrt(x) if y == 0.5 else v
-    v = x * x if y == 2.0 else v
-    v = x if y == 1.0 else v
-    return 1.0 if y == 0.0 else v
+    v = _select(y == 0.5, math.sqrt(x), v)
+    v = _select(y == 2.0, x * x, v)
+    v = _select(y == 1.0, x, v)
+    return _select(y == 0.0, 1.0, v)
 
 
 @njit(**_HELPER)
@@ -354,25 +537,25 @@ def _uniform(a, n):
     return c == 0
 
 
-@njit(**_HELPER)
+@_inline
 def _tanh(x):
     """``tanh(x) = sign(x) (1 - 2 / (exp(2 |x|) + 1))``; absolute error about an ulp of 1."""
     e = _exp(2.0 * _min(abs(x), 40.0))
     t = 1.0 - 2.0 / (e + 1.0)
-    return -t if x < 0.0 else t
+    return _select(x < 0.0, -t, t)
 
 
-@njit(**_HELPER)
+@_inline
 def _blend(a, b, c):
     return a * (1.0 - c) + b * c
 
 
-@njit(**_HELPER)
+@_inline
 def _sdiv(num, den):
-    return num / den if den != 0.0 else 0.0
+    return _select(den != 0.0, num / den, 0.0)
 
 
-@njit(**_HELPER)
+@_inline
 def _clip01(x):
     return _min(_max(x, 0.0), 1.0)
 
@@ -392,23 +575,24 @@ def _count_le(tables, off, k, t):
 
 
 # --------------------------------------------------------------------------------------------------
-# families: one block loop each, ``d[i] = f(t[i], operands[i])`` for i < n
+# families: one block loop each, ``d[i] = f(t[i], operands[i])`` for i < n, compiled with the helpers
+# inlined (``@_block``)
 
 
-@njit(**_HELPER)
+@_block
 def _f_constant(d, t, lr, n):
     for i in range(n):
         d[i] = lr[i]
 
 
-@njit(**_HELPER)
+@_block
 def _f_linear(d, t, a, b, tt, n):
     for i in range(n):
         f = _min(t[i], tt[i]) / tt[i]
         d[i] = _blend(a[i], b[i], f)
 
 
-@njit(**_HELPER)
+@_block
 def _f_step_decay(d, t, lr, g, s, n):
     if _uniform(g, n):  # split gamma once
         g0 = g[0]
@@ -421,7 +605,7 @@ def _f_step_decay(d, t, lr, g, s, n):
             d[i] = lr[i] * _pow_decay(g[i], np.floor(t[i] / s[i]))
 
 
-@njit(**_HELPER)
+@_block
 def _f_multi_step(d, t, lr, g, tables, off, k, n):
     pc = -1
     pg = np.nan
@@ -435,7 +619,7 @@ def _f_multi_step(d, t, lr, g, tables, off, k, n):
         d[i] = lr[i] * pv
 
 
-@njit(**_HELPER)
+@_block
 def _f_exponential(d, t, lr, g, s, mn, staircase, n):
     if _uniform(g, n):  # split gamma once
         g0 = g[0]
@@ -452,7 +636,7 @@ def _f_exponential(d, t, lr, g, s, mn, staircase, n):
             d[i] = _max(lr[i] * _pow_decay(g[i], e), mn[i])
 
 
-@njit(**_HELPER)
+@_block
 def _f_inverse_time(d, t, lr, rate, s, staircase, n):
     for i in range(n):
         e = t[i] / s[i]
@@ -460,7 +644,7 @@ def _f_inverse_time(d, t, lr, rate, s, staircase, n):
         d[i] = lr[i] / (1.0 + rate[i] * e)
 
 
-@njit(**_HELPER)
+@_block
 def _f_polynomial(d, t, a, b, tt, pw, n):
     # the common powers 1 and 2 (a scalar operand) skip exp/log: numpy's pow gives them as x and x * x
     p0 = pw[0]
@@ -478,7 +662,7 @@ def _f_polynomial(d, t, a, b, tt, pw, n):
             d[i] = _blend(b[i], a[i], _pow_unit(1.0 - f, pw[i]))
 
 
-@njit(**_HELPER)
+@_block
 def _f_cosine(d, t, pk, tt, mn, n):
     for i in range(n):
         p = _min(t[i], tt[i]) / tt[i]
@@ -492,7 +676,8 @@ def _restart_start(i, c, m):
         return c * i
     if i <= 0.0:
         return 0.0
-    return m * _sdiv(c * (m ** (i - 1.0) - 1.0), m - 1.0) + c
+    den = m - 1.0  # _sdiv (a compiled helper calls no inlined one)
+    return m * ((c * (m ** (i - 1.0) - 1.0)) / den if den != 0.0 else 0.0) + c
 
 
 @njit(**_HELPER)
@@ -515,13 +700,13 @@ def _restart_cycle(t, c, m):
     return i
 
 
-@njit(**_HELPER)
+@_inline
 def _in_cycle(t, c, m, dec, kc, km, kd, ci, s0, s1):
     """Whether step ``t`` of parameters ``c, m, dec`` is in cycle ``ci`` of ``kc, km, kd``: ``s0 <= t < s1``."""
     return c == kc and m == km and dec == kd and t < s1 and (s0 <= t or ci == 0.0)
 
 
-@njit(**_HELPER)
+@_block
 def _f_cosine_restarts(d, t, pk, cs, mn, m, dec, lim, n):
     # runs of elements in one cycle, on the same side of the cycle limit: the cycle is searched when an
     # element leaves it, and each run is one vectorizable loop (a curve's runs are whole cycles)
@@ -561,7 +746,7 @@ def _f_cosine_restarts(d, t, pk, cs, mn, m, dec, lim, n):
         j = end
 
 
-@njit(**_HELPER)
+@_block
 def _f_warmup_cosine(d, t, pk, tt, w, mn, init, n):
     for i in range(n):
         ti = t[i]
@@ -572,7 +757,7 @@ def _f_warmup_cosine(d, t, pk, tt, w, mn, init, n):
         d[i] = mn[i] if ti >= tt[i] else v
 
 
-@njit(**_HELPER)
+@_block
 def _f_wsd(d, t, pk, tt, w, dd, mn, init, shape, n):
     for i in range(n):
         ti = t[i]
@@ -592,7 +777,7 @@ def _f_wsd(d, t, pk, tt, w, dd, mn, init, shape, n):
         d[i] = mn[i] if ti >= tt[i] else v
 
 
-@njit(**_HELPER)
+@_block
 def _f_one_cycle(d, t, mx, tt, pct, div, fdiv, mode, n):
     linear = (mode & 1) != 0
     three = (mode & 2) != 0
@@ -618,11 +803,14 @@ def _f_one_cycle(d, t, mx, tt, pct, div, fdiv, mode, n):
         q = _clip01(_sdiv(th - start, end - start))
         if end - start <= 0.0:
             q = 1.0
-        c = (1.0 - q) if linear else _cos_factor(q)
+        if linear:
+            c = 1.0 - q
+        else:
+            c = _cos_factor(q)
         d[i] = _blend(lt, lf, c)  # q = 1 from T - 1 on: exactly the phase's end value
 
 
-@njit(**_HELPER)
+@_inline
 def _cyclic_scale(t, up, down):
     """``(cycle, scale)``: ``cycle = floor(1 + t / total)``, ``x = 1 + t / total - cycle``,
     ``scale = x / ratio`` if ``x <= ratio`` else ``(x - 1) / (ratio - 1)``."""
@@ -630,10 +818,10 @@ def _cyclic_scale(t, up, down):
     ratio = up / total
     cycle = np.floor(1.0 + t / total)
     x = 1.0 + t / total - cycle
-    return cycle, (x / ratio if x <= ratio else _sdiv(x - 1.0, ratio - 1.0))
+    return cycle, _select(x <= ratio, x / ratio, _sdiv(x - 1.0, ratio - 1.0))
 
 
-@njit(**_HELPER)
+@_block
 def _f_cyclic(d, t, base, mx, up, down, g, mode, n):
     # base + (max - base) * scale * g, g = 1, 0.5 ** (cycle - 1) (exact) or gamma ** t: one loop each
     if mode == 0:
@@ -657,7 +845,7 @@ def _f_cyclic(d, t, base, mx, up, down, g, mode, n):
             d[i] = base[i] + (mx[i] - base[i]) * scale * _pow_decay(g[i], t[i])
 
 
-@njit(**_HELPER)
+@_block
 def _f_inverse_sqrt(d, t, pk, w, init, n):
     for i in range(n):
         ti = t[i]
@@ -666,14 +854,15 @@ def _f_inverse_sqrt(d, t, pk, w, init, n):
         d[i] = warm if ti < w[i] else decay
 
 
-@njit(**_HELPER)
+@_block
 def _f_tanh(d, t, pk, tt, mn, lo, hi, n):
     for i in range(n):
         c = 0.5 * (1.0 - _tanh(lo[i] + (hi[i] - lo[i]) * (t[i] / tt[i])))
-        d[i] = mn[i] if t[i] >= tt[i] else _blend(mn[i], pk[i], c)
+        v = _blend(mn[i], pk[i], c)
+        d[i] = mn[i] if t[i] >= tt[i] else v
 
 
-@njit(**_HELPER)
+@_block
 def _f_piecewise_constant(d, t, tables, off, k, n):
     # a block whose steps all lie in one piece (most blocks of a curve) is one value, found from its
     # smallest and largest step
@@ -692,7 +881,7 @@ def _f_piecewise_constant(d, t, tables, off, k, n):
         d[i] = tables[off + k + _count_le(tables, off, k, t[i])]
 
 
-@njit(**_HELPER)
+@_block
 def _f_piecewise_linear(d, t, tables, off, k, n):
     vo = off + k
     hi_inner = _max(k - 1, 1)
@@ -712,7 +901,7 @@ def _f_piecewise_linear(d, t, tables, off, k, n):
             d[i] = _blend(tables[vo + inner - 1], tables[vo + right_i], f)
 
 
-@njit(**_HELPER)
+@_block
 def _combinator(op, d, a, b, c, ops, p0, p1, n):
     """The combinators (one block loop each): shift, select, mul, scale, ramp, zero."""
     if op == SHIFT:
@@ -851,7 +1040,16 @@ _HEADER = '''"""Generated by fastlr._numba: {what}; safe to delete."""
 import numpy as np
 from numba import njit
 
-from fastlr._numba import BLOCK, _JIT, _combinator, _gather, _iota, _max, _min{imports}
+from fastlr._numba import BLOCK, _JIT, _block_loop, _gather, _iota, _max, _min
+{blocks}'''
+
+_BLOCK_HEADER = '''"""Generated by fastlr._numba: the block loop {name}, its math helpers inlined; safe to delete."""
+{modules}from numba import njit
+
+from fastlr._numba import _HELPER{names}
+
+
+@njit(**_HELPER)
 '''
 
 # the end of a block, shared by both kernels: run the instructions, store the result register
@@ -989,7 +1187,9 @@ def _kernel_source(opcodes, variant):
     kind, arrays, flat, store = variant
     families = [op for op in opcodes if op in _FAMILIES]
     what = f"opcodes {','.join(map(str, opcodes))} ({_set_name(opcodes)}), " + _kernel_name(variant)
-    source = _HEADER.format(what=what, imports="".join(f", {_FAMILIES[op][1]}" for op in families))
+    blocks = [_FAMILIES[op][1] for op in families] + (["_combinator"] if any(op in _COMBINATORS for op in opcodes)
+                                                       else [])
+    source = _HEADER.format(what=what, blocks="".join(f"{fn} = _block_loop({fn!r})\n" for fn in blocks))
     if kind is None:
         return source + _SCALAR.format(dispatch=_dispatch(opcodes, " " * 8))
     dst, store_block = _STORES[store]
@@ -1055,7 +1255,11 @@ def _source_digest():
 _SOURCE_DIGEST = None
 
 
-def _write_module(source):
+def _write_module(source, make_source=None):
+    """Write the module ``source`` to the first writable cache directory, unless it is there; ``(key,
+    path)``. The file name hashes ``source`` with this file's source and the versions. With
+    ``make_source``, ``source`` only names the module and ``make_source()`` generates it, when the file
+    is missing (the same name is the same module)."""
     key = hashlib.sha256((_source_digest() + source).encode()).hexdigest()[:20]
     fname = f"fastlr_kernel_{key}.py"
     errors = []
@@ -1063,10 +1267,13 @@ def _write_module(source):
         path = os.path.join(directory, fname)
         try:
             with open(path, encoding="utf-8") as f:
-                if f.read() == source:
+                if make_source is not None or f.read() == source:
                     return key, path
         except OSError:
             pass
+        if make_source is not None:
+            source = make_source()
+            make_source = None
         try:
             os.makedirs(directory, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
@@ -1079,8 +1286,8 @@ def _write_module(source):
     raise RuntimeError("fastlr: no writable cache directory for the numba kernels (" + "; ".join(errors) + ")")
 
 
-def _import_module(source):
-    key, path = _write_module(source)
+def _import_module(source, make_source=None):
+    key, path = _write_module(source, make_source)
     modname = f"fastlr._numba_kernel_{key}"
     module = sys.modules.get(modname)
     if module is None:
@@ -1119,6 +1326,34 @@ class _Driver:
 
 _drivers: dict = {}
 _driver_lock = threading.RLock()
+_block_loops: dict = {}  # name -> dispatcher
+
+
+def _block_loop(name):
+    """The compiled block loop ``name`` (see ``_block``): its source with the helpers inlined, written to a
+    module in the cache directory and imported (so that numba caches it), once per process."""
+    fn = _block_loops.get(name)
+    if fn is None:
+        with _driver_lock:
+            fn = _block_loops.get(name)
+            if fn is None:
+                # generated once per machine: the file name hashes this file's source
+                module, _ = _import_module(f"block loop {name}", lambda: _block_source(name))
+                fn = _block_loops[name] = getattr(module, name)
+    return fn
+
+
+def _block_source(name):
+    """The module of the block loop ``name``: its flattened source, importing the names it uses."""
+    source, free = _flatten(_BLOCKS[name])
+    space = globals()
+    missing = [n for n in free if n not in space]
+    if missing:
+        raise NameError(f"{name}: {', '.join(missing)} not defined in fastlr._numba")
+    modules = [n for n in free if inspect.ismodule(space[n])]
+    return _BLOCK_HEADER.format(
+        name=name, modules="".join(f"import {space[n].__name__} as {n}\n" for n in modules),
+        names="".join(f", {n}" for n in free if n not in modules)) + source + "\n"
 
 
 def _driver_key(opcodes) -> tuple:
