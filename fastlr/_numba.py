@@ -365,9 +365,38 @@ def _flatten_body(stmts, counter):
     return out
 
 
-def _flatten(fn):
-    """``(source, free names)`` of the block loop ``fn`` with its helper calls inlined."""
+class _Fold(ast.NodeTransformer):
+    """Replaces the calls of the functions ``constants`` names by their values, and drops the branches
+    that can no longer run."""
+
+    def __init__(self, constants):
+        self.constants = constants
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id in self.constants:
+            return ast.copy_location(ast.Constant(self.constants[node.func.id]), node)
+        return node
+
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant):
+            return node.body if node.test.value else node.orelse
+        return node
+
+    def visit_If(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant):
+            return (node.body if node.test.value else node.orelse) or [ast.Pass()]
+        return node
+
+
+def _flatten(fn, constants=None):
+    """``(source, free names)`` of the block loop ``fn`` with its helper calls inlined; ``constants``:
+    function name -> the value its calls are replaced by (see ``_Fold``)."""
     node, body = copy.deepcopy(_function_ast(fn))
+    if constants:
+        node.body = body = _Fold(constants).visit(ast.Module(body=body, type_ignores=[])).body
     try:
         node.body = _flatten_body(body, itertools.count(1))
     except TypeError as error:
@@ -1214,7 +1243,8 @@ def _kernel_source(opcodes, variant):
     what = f"opcodes {','.join(map(str, opcodes))} ({_set_name(opcodes)}), " + _kernel_name(variant)
     blocks = [_FAMILIES[op][1] for op in families] + (["_combinator"] if any(op in _COMBINATORS for op in opcodes)
                                                        else [])
-    source = _HEADER.format(what=what, blocks="".join(f"{fn} = _block_loop({fn!r})\n" for fn in blocks))
+    uniform = not arrays  # every operand is a scalar (the scalar entry point's too)
+    source = _HEADER.format(what=what, blocks="".join(f"{fn} = _block_loop({fn!r}, {uniform})\n" for fn in blocks))
     if kind is None:
         return source + _SCALAR.format(dispatch=_dispatch(opcodes, " " * 8))
     dst, store_block = _STORES[store]
@@ -1351,26 +1381,32 @@ class _Driver:
 
 _drivers: dict = {}
 _driver_lock = threading.RLock()
-_block_loops: dict = {}  # name -> dispatcher
+_block_loops: dict = {}  # (name, uniform) -> dispatcher
 
 
-def _block_loop(name):
+def _block_loop(name, uniform=False):
     """The compiled block loop ``name`` (see ``_block``): its source with the helpers inlined, written to a
-    module in the cache directory and imported (so that numba caches it), once per process."""
-    fn = _block_loops.get(name)
+    module in the cache directory and imported (so that numba caches it), once per process. ``uniform``:
+    for kernels whose operands are all scalars, where ``_uniform`` is true (the loops for an operand
+    varying within a block are left out)."""
+    uniform = uniform and any(isinstance(n, ast.Name) and n.id == "_uniform"
+                              for n in ast.walk(_function_ast(_BLOCKS[name])[0]))
+    key = (name, uniform)
+    fn = _block_loops.get(key)
     if fn is None:
         with _driver_lock:
-            fn = _block_loops.get(name)
+            fn = _block_loops.get(key)
             if fn is None:
                 # generated once per machine: the file name hashes this file's source
-                module, _ = _import_module(f"block loop {name}", lambda: _block_source(name))
-                fn = _block_loops[name] = getattr(module, name)
+                module, _ = _import_module(f"block loop {name}{', uniform operands' if uniform else ''}",
+                                           lambda: _block_source(name, uniform))
+                fn = _block_loops[key] = getattr(module, name)
     return fn
 
 
-def _block_source(name):
+def _block_source(name, uniform):
     """The module of the block loop ``name``: its flattened source, importing the names it uses."""
-    source, free = _flatten(_BLOCKS[name])
+    source, free = _flatten(_BLOCKS[name], {"_uniform": True} if uniform else None)
     space = globals()
     missing = [n for n in free if n not in space]
     if missing:
