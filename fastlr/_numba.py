@@ -222,8 +222,8 @@ _max = _minmax("_max", ">")
 # --------------------------------------------------------------------------------------------------
 # source-level inlining. numba types, lowers, optimizes and emits every @njit function on its own and
 # again inside each caller, and its own ``inline="always"`` re-runs its front end per call site: for the
-# small math helpers that fixed cost outweighs their code. So the helpers (``@_inline``: assignments and
-# one ``return``) are plain Python, and the block loops that call them (``@_block``) are compiled from
+# small math helpers that fixed cost outweighs their code. So the helpers (``@_inline``: statements and
+# one final ``return``) are plain Python, and the block loops that call them (``@_block``) are compiled from
 # their source with every helper call replaced by the helper's statements (``_flatten``), written to a
 # module in the cache directory like the kernels (``_block_loop``).
 
@@ -232,7 +232,8 @@ _BLOCKS: dict = {}  # block loop name -> function
 
 
 def _inline(fn):
-    """Register a straight-line helper: inlined into the block loops at the source level."""
+    """Register a helper (statements, then its only ``return``): inlined into the block loops at the
+    source level."""
     _INLINE[fn.__name__] = fn
     return fn
 
@@ -309,13 +310,10 @@ class _Flattener(ast.NodeTransformer):
                 self.pre.append(ast.Assign(targets=[ast.Name(id=names[param], ctx=ast.Store())], value=arg))
         rename = _Rename(names)
         *stmts, ret = body
-        if not (all(isinstance(stmt, ast.Assign) for stmt in stmts) and isinstance(ret, ast.Return)
-                and ret.value is not None):
-            raise TypeError(f"{name}: an inlined helper is assignments, then one return")
-        for stmt in stmts:
-            stmt = rename.visit(copy.deepcopy(stmt))
-            stmt.value = self.visit(stmt.value)
-            self.pre.append(stmt)
+        if not (isinstance(ret, ast.Return) and ret.value is not None) or any(
+                isinstance(n, ast.Return) for stmt in stmts for n in ast.walk(stmt)):
+            raise TypeError(f"{name}: an inlined helper ends with its only return")
+        self.pre += _flatten_body([rename.visit(copy.deepcopy(stmt)) for stmt in stmts], self.counter)
         return self.visit(rename.visit(copy.deepcopy(ret.value)))
 
     def visit_IfExp(self, node):
@@ -723,18 +721,19 @@ def _f_cosine(d, t, pk, tt, mn, n):
         d[i] = _blend(mn[i], pk[i], _cos_factor(p))
 
 
-@njit(**_HELPER, **_NO_NRT)
+@_inline
 def _restart_start(i, c, m):
     # the reference's form: one recurrence step on the closed form (exact starts for integer c, m)
     if m == 1.0:
-        return c * i
-    if i <= 0.0:
-        return 0.0
-    den = m - 1.0  # _sdiv (a compiled helper calls no inlined one)
-    return m * ((c * (m ** (i - 1.0) - 1.0)) / den if den != 0.0 else 0.0) + c
+        start = c * i
+    elif i <= 0.0:
+        start = 0.0
+    else:
+        start = m * _sdiv(c * (m ** (i - 1.0) - 1.0), m - 1.0) + c
+    return start
 
 
-@njit(**_HELPER, **_NO_NRT)
+@_inline
 def _restart_cycle(t, c, m):
     """The reference's ``restart_cycle`` for one element: a log guess, then exact correction."""
     if m == 1.0:
