@@ -735,22 +735,27 @@ def _restart_start(i, c, m):
 
 @_inline
 def _restart_cycle(t, c, m):
-    """The reference's ``restart_cycle`` for one element: a log guess, then exact correction."""
+    """The reference's ``restart_cycle`` for one element, a log guess then exact correction, with the
+    cycle's bounds: ``(i, S_i, S_{i+1})``."""
     if m == 1.0:
         i = np.floor(t / c)
     else:
         i = np.floor(math.log1p(t * (m - 1.0) / c) / math.log(m))
     i = _min(_max(i, 0.0), 9007199254740992.0)  # as the reference: clamp at 2**53, <= 64 corrections
-    for _ in range(64):
-        up = _restart_start(i + 1.0, c, m) <= t
-        down = (_restart_start(i, c, m) > t) and (i > 0.0)
-        if not (up or down):
+    s0 = 0.0
+    s1 = 0.0
+    for step in range(65):  # the last pass only computes the bounds of the final i
+        s0 = _restart_start(i, c, m)
+        s1 = _restart_start(i + 1.0, c, m)
+        up = s1 <= t
+        down = (s0 > t) and (i > 0.0)
+        if step == 64 or not (up or down):
             break
         if up:
             i += 1.0
         else:
             i -= 1.0
-    return i
+    return i, s0, s1
 
 
 @_inline
@@ -778,9 +783,7 @@ def _f_cosine_restarts(d, t, pk, cs, mn, m, dec, lim, n):
             kc = cs[j]
             km = m[j]
             kd = dec[j]
-            ci = _restart_cycle(tj, kc, km)
-            s0 = _restart_start(ci, kc, km)
-            s1 = _restart_start(ci + 1.0, kc, km)
+            ci, s0, s1 = _restart_cycle(tj, kc, km)
             length = kc * km ** ci
             dpow = kd ** ci
         past = ci >= lim[j]
