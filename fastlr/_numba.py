@@ -11,18 +11,27 @@ set and ties the process to numba's threading layer, which is not fork-safe.)
 
 Compile time. numba compiles each ``@njit`` function into its own LLVM module, links in its callees'
 modules and optimizes the whole again, so a deep call chain re-optimizes everything below it at every
-level. The kernels are therefore generated as flat functions, one per (opcode set, step kind) and one
-scalar entry point per opcode set (see ``_kernel_source``): the block loop, the loader of the one step
-kind actually passed and the instruction dispatch are inline, and they call the family block loops
-(``_f_*``), which call small math helpers. A single-family program without combinators gets a kernel
-with that family only; one with combinators adds them; composites of several families share one kernel
-with everything. Each kernel compiles on its first call only (nothing at import) and is cached on disk
+level. The kernels are therefore generated as flat functions, one per (opcode set, step kind, way of
+storing the result) and one scalar entry point per opcode set (see ``_kernel_source``): the block loop,
+the loader of the one step kind actually passed and the instruction dispatch are inline, and they call
+the family block loops (``_f_*``). A single-family program without combinators gets a kernel with that
+family only; one with combinators adds them; composites of several families share one kernel with
+everything. Each kernel compiles on its first call only (nothing at import) and is cached on disk
 (``cache=True``): a second process loads it in milliseconds.
+
+The family block loops are compiled from their source with the math helpers inlined (``_flatten``,
+``_block_loop``): numba's pipeline has a fixed cost per function (and its ``inline="always"`` re-runs its
+front end per call site), which outweighed the small helpers' own code. The helpers (``@_inline``) are
+plain Python; each block loop (``@_block``) is written, helpers expanded, to a module in the cache
+directory like the kernels, once per machine. The kernels whose operands are all scalars (and the
+scalar entry point) get block loops with ``_uniform`` folded to true, without the loops for an operand
+varying within a block.
 
 Every kernel is ``@njit(cache=True, nogil=True, error_model="numpy")``, without fastmath (IEEE division
 by zero, no reassociation, no fused multiply-add), so results do not depend on the vector width. The
 transcendental functions are the C++ core's (``csrc/include/fastlr/math.hpp``), written branch-free
-without libm so that LLVM vectorizes the loops that call them: ``cospi`` with exact argument reduction
+(``_select``, an LLVM select, where numba would compile a conditional expression to branches) without
+libm so that LLVM vectorizes the loops they are inlined into: ``cospi`` with exact argument reduction
 (``cospi(0) == 1``, ``cospi(1) == -1``), ``exp`` (Cody-Waite reduction, Taylor polynomial, ``2**k`` built
 from exponent bits), ``log`` (fdlibm), ``g ** e = exp(e log g)`` for decay factors and the polynomial's
 base (powers 0, 1, 2 exact) and ``tanh`` from ``exp``; the float <-> int64 bit casts they need are a
@@ -37,16 +46,18 @@ read-only int64 arrays), so each kernel compiles once per process and once per m
 cache.
 
 What the compile time goes to is mostly numba's own pipeline (typing, lowering, linking and optimizing
-each function's module), per function and per overload it instantiates. Hence: 1-D outputs (``curve``,
-``s(steps_1d)``) get a flat kernel without the multi-index walk and the ``_iota``/``_gather`` calls; a
-kernel has the one store loop its output needs (none when the last instruction writes a float64 output
-directly, the common case; every vectorized loop is code to optimize and emit); the
-``serial`` kernels allocate nothing (the registers and operand buffers, ``work``, are allocated by the
-caller, one per thread: numba's ``np.empty`` is two overloads to compile; the scalar entry point keeps
-its own, as an array argument costs its calls about 1 us in numba's dispatcher); ``min``/``max`` of two numbers are
-intrinsics (``_min``, ``_max``, the builtins' exact selects) rather than the builtins, which are overloads
-compiled per argument type pair; the scalar entry point passes the families the same argument types as
-``serial`` (a literal block length would compile every family a second time).
+each function's module), per function, per statement and per overload it instantiates. Hence, besides
+the inlined helpers: 1-D outputs (``curve``, ``s(steps_1d)``) get a flat kernel without the multi-index
+walk and the ``_iota``/``_gather`` calls; a kernel has the one store loop its output needs (none when the
+last instruction writes a float64 output directly, the common case: every vectorized loop is code to
+optimize and emit); the ``serial`` kernels do not allocate their registers and operand buffers
+(``work`` comes from the caller, one per thread; numba's ``np.empty`` is two overloads to compile) and
+the scalar entry point keeps them on the stack (``_stack_matrix``; an array argument would cost its
+calls about 1 us in numba's dispatcher); the functions that allocate nothing are compiled without
+reference counting (``_NO_NRT``: no increment and decrement per array view); ``min``/``max`` of two
+numbers are intrinsics (``_min``, ``_max``, the builtins' exact selects) rather than the builtins, which
+are overloads compiled per argument type pair; the scalar entry point passes the families the same
+argument types as ``serial`` (a literal block length would compile every family a second time).
 """
 
 from __future__ import annotations
@@ -248,7 +259,12 @@ def _block(fn):
 def _function_ast(fn):
     """The ``def`` of ``fn`` (decorators dropped) and its body without the docstring; shared: copy what
     is changed."""
-    node = ast.parse(textwrap.dedent(inspect.getsource(fn))).body[0]
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError) as error:
+        raise RuntimeError(f"fastlr's numba backend compiles {fn.__name__} from the source of fastlr/_numba.py, "
+                           f"which is not available: {error}") from None
+    node = ast.parse(textwrap.dedent(source)).body[0]
     node.decorator_list = []
     body = node.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
@@ -1054,18 +1070,17 @@ def _iota(start, strides, shape, idx0, n, dst, fiota):
 
 
 # --------------------------------------------------------------------------------------------------
-# the kernels, generated per (opcode set, step kind)
+# the kernels, generated per (opcode set, step kind, way of storing the result)
 #
 # numba compiles every @njit function into its own LLVM module, links the modules of its callees into
 # it and optimizes the result again: a chain of small functions (driver -> block loop -> instruction
 # dispatch -> adapter -> family) re-optimizes everything below it at every level, and a branch over the
 # five step kinds compiles all five loaders. So each kernel is one flat generated function (the block
 # loop, the step loader of its one kind, the instruction dispatch inline), which calls the family
-# block loops and small helpers directly. It is written as a small Python file in a cache directory and
-# imported, so numba caches it like any file-backed module (closures and exec'd code are not
-# cacheable); the family kernels stay here (cached once per machine, shared by every kernel). The file
-# name hashes the source, fastlr's and numba's versions and this file's source, so an upgrade never
-# reuses a stale cache.
+# block loops directly. It is written as a small Python file in a cache directory and imported, so numba
+# caches it like any file-backed module (closures and exec'd code are not cacheable); so are the block
+# loops (``_block_loop``: compiled once per machine, shared by every kernel). The file name hashes the
+# source, fastlr's and numba's versions and this file's source, so an upgrade never reuses a stale cache.
 
 # opcode -> (family name, block function, number of operands, extra arguments after the operands)
 _FAMILIES = {
