@@ -1,10 +1,11 @@
 """Compile time of the numba backend per family, on an empty cache and from the on-disk cache.
 
-``python bench/numba_compile.py [--families WarmupCosine,Tanh] [--mix]``: for each family, a fresh
-process with empty cache directories (``FASTLR_CACHE_DIR`` and ``NUMBA_CACHE_DIR`` point at a new
+``python bench/numba_compile.py [--families WarmupCosine,Tanh] [--mix] [--repeat 3]``: for each family, a
+fresh process with empty cache directories (``FASTLR_CACHE_DIR`` and ``NUMBA_CACHE_DIR`` point at a new
 temporary directory) times ``import numba``, ``import fastlr`` and the first ``s(np.arange(1000))``
 (compile + run), then ``s(5)`` (the scalar entry point); a second process on the same, now filled,
-cache times the same calls. ``--mix`` adds a composite of several families.
+cache times the same calls. ``--mix`` adds a composite of several families. ``--repeat N``: each
+figure is the least of N such pairs (on a shared machine, the others only add time).
 """
 
 from __future__ import annotations
@@ -64,15 +65,18 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--families", default="")
     ap.add_argument("--mix", action="store_true")
+    ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
     cases = {k: v for k, v in SCHEDULES.items() if not args.families or k in args.families.split(",")}
     if args.mix:
         cases["join(Linear,Cosine)"] = MIX[0]
     print(f"{'family':22s} import numba | empty cache: s(arr) s(5) | cached: s(arr) s(5)")
     for name, expr in cases.items():
-        with tempfile.TemporaryDirectory() as cache:
-            cold = child(expr, cache)
-            warm = child(expr, cache)
+        runs = []
+        for _ in range(max(1, args.repeat)):
+            with tempfile.TemporaryDirectory() as cache:
+                runs.append((child(expr, cache), child(expr, cache)))
+        cold, warm = ({key: min(run[which][key] for run in runs) for key in runs[0][which]} for which in (0, 1))
         print(f"{name:22s} {cold['numba']:6.2f}s     | {cold['array']:6.2f}s {cold['scalar']:5.2f}s     |"
               f" {warm['array']:6.3f}s {warm['scalar']:5.3f}s", flush=True)
 

@@ -11,18 +11,27 @@ set and ties the process to numba's threading layer, which is not fork-safe.)
 
 Compile time. numba compiles each ``@njit`` function into its own LLVM module, links in its callees'
 modules and optimizes the whole again, so a deep call chain re-optimizes everything below it at every
-level. The kernels are therefore generated as flat functions, one per (opcode set, step kind) and one
-scalar entry point per opcode set (see ``_kernel_source``): the block loop, the loader of the one step
-kind actually passed and the instruction dispatch are inline, and they call the family block loops
-(``_f_*``), which call small math helpers. A single-family program without combinators gets a kernel
-with that family only; one with combinators adds them; composites of several families share one kernel
-with everything. Each kernel compiles on its first call only (nothing at import) and is cached on disk
+level. The kernels are therefore generated as flat functions, one per (opcode set, step kind, way of
+storing the result) and one scalar entry point per opcode set (see ``_kernel_source``): the block loop,
+the loader of the one step kind actually passed and the instruction dispatch are inline, and they call
+the family block loops (``_f_*``). A single-family program without combinators gets a kernel with that
+family only; one with combinators adds them; composites of several families share one kernel with
+everything. Each kernel compiles on its first call only (nothing at import) and is cached on disk
 (``cache=True``): a second process loads it in milliseconds.
+
+The family block loops are compiled from their source with the math helpers inlined (``_flatten``,
+``_block_loop``): numba's pipeline has a fixed cost per function (and its ``inline="always"`` re-runs its
+front end per call site), which outweighed the small helpers' own code. The helpers (``@_inline``) are
+plain Python; each block loop (``@_block``) is written, helpers expanded, to a module in the cache
+directory like the kernels, once per machine. The kernels whose operands are all scalars (and the
+scalar entry point) get block loops with ``_uniform`` folded to true, without the loops for an operand
+varying within a block.
 
 Every kernel is ``@njit(cache=True, nogil=True, error_model="numpy")``, without fastmath (IEEE division
 by zero, no reassociation, no fused multiply-add), so results do not depend on the vector width. The
 transcendental functions are the C++ core's (``csrc/include/fastlr/math.hpp``), written branch-free
-without libm so that LLVM vectorizes the loops that call them: ``cospi`` with exact argument reduction
+(``_select``, an LLVM select, where numba would compile a conditional expression to branches) without
+libm so that LLVM vectorizes the loops they are inlined into: ``cospi`` with exact argument reduction
 (``cospi(0) == 1``, ``cospi(1) == -1``), ``exp`` (Cody-Waite reduction, Taylor polynomial, ``2**k`` built
 from exponent bits), ``log`` (fdlibm), ``g ** e = exp(e log g)`` for decay factors and the polynomial's
 base (powers 0, 1, 2 exact) and ``tanh`` from ``exp``; the float <-> int64 bit casts they need are a
@@ -31,30 +40,42 @@ across a cycle, and multi-step keeps libm's ``pow``, cached while the milestone 
 bit-identical to the reference there).
 
 Argument types are canonicalised before the call (the steps are a read-only, aligned, contiguous 1-D
-array of their own dtype, the kernel being generated per step kind anyway; the output has a float64 and a
-float32 argument, shapes and strides are read-only int64 arrays), so each kernel compiles once per
-process and once per machine with the on-disk cache.
+array of their own dtype, the kernel being generated per step kind anyway; the output is a flat float64
+or float32 array, the kernel being generated per way of storing the result too; shapes and strides are
+read-only int64 arrays), so each kernel compiles once per process and once per machine with the on-disk
+cache.
 
 What the compile time goes to is mostly numba's own pipeline (typing, lowering, linking and optimizing
-each function's module), per function and per overload it instantiates. Hence: 1-D outputs (``curve``,
-``s(steps_1d)``) get a flat kernel without the multi-index walk and the ``_iota``/``_gather`` calls; the
-``serial`` kernels allocate nothing (the registers and operand buffers, ``work``, are allocated by the
-caller, one per thread: numba's ``np.empty`` is two overloads to compile; the scalar entry point keeps
-its own, as an array argument costs its calls about 1 us in numba's dispatcher); ``min``/``max`` of two numbers are
-intrinsics (``_min``, ``_max``, the builtins' exact selects) rather than the builtins, which are overloads
-compiled per argument type pair; the scalar entry point passes the families the same argument types as
-``serial`` (a literal block length would compile every family a second time).
+each function's module), per function, per statement and per overload it instantiates. Hence, besides
+the inlined helpers: 1-D outputs (``curve``, ``s(steps_1d)``) get a flat kernel without the multi-index
+walk and the ``_iota``/``_gather`` calls; a kernel has the one store loop its output needs (none when the
+last instruction writes a float64 output directly, the common case: every vectorized loop is code to
+optimize and emit); the ``serial`` kernels do not allocate their registers and operand buffers
+(``work`` comes from the caller, one per thread; numba's ``np.empty`` is two overloads to compile) and
+the scalar entry point keeps them on the stack (``_stack_matrix``; an array argument would cost its
+calls about 1 us in numba's dispatcher); the functions that allocate nothing are compiled without
+reference counting (``_NO_NRT``: no increment and decrement per array view); ``min``/``max`` of two
+numbers are intrinsics (``_min``, ``_max``, the builtins' exact selects) rather than the builtins, which
+are overloads compiled per argument type pair; the scalar entry point passes the families the same
+argument types as ``serial`` (a literal block length would compile every family a second time).
 """
 
 from __future__ import annotations
 
+import ast
+import builtins
 import concurrent.futures
+import copy
+import functools
 import hashlib
 import importlib.util
+import inspect
+import itertools
 import math
 import os
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 
@@ -63,6 +84,7 @@ import numpy as np
 from llvmlite import ir as llvm_ir
 from numba import njit, types
 from numba.extending import intrinsic
+from numba.np.arrayobj import make_array, populate_array
 
 from ._program import (
     CONSTANT,
@@ -98,12 +120,20 @@ BLOCK = 512
 #: took 1.1-1.3 ms on two threads against 0.97 ms on one; from ~500k on two threads win cold or warm)
 PARALLEL_THRESHOLD = 1 << 19
 
-_JIT = dict(cache=True, nogil=True, error_model="numpy")
-#: the helpers and family loops are only called from other jitted functions: no Python or C wrappers
-_HELPER = dict(_JIT, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+#: the kernels are called from Python only: no C wrapper (it is code to optimize and emit for nothing)
+_JIT = dict(cache=True, nogil=True, error_model="numpy", no_cfunc_wrapper=True)
+#: the helpers and family loops are only called from other jitted functions: no Python wrapper either
+_HELPER = dict(_JIT, no_cpython_wrapper=True)
+#: functions that allocate no array run without numba's reference counting: an array view costs them no
+#: increment and decrement (code to compile; the caller keeps the arrays alive)
+_NO_NRT = dict(_nrt=False)
 
 # step kinds
 _ITOA, _I32, _I64, _F32, _F64 = 0, 1, 2, 3, 4
+# how a kernel stores a block's result: the last instruction writes a float64 output directly (it writes
+# the result register, the common case), the result register is copied to a float64 output, or rounded
+# into a float32 output. Each kernel compiles only its own store loop.
+_DIRECT, _COPY, _ROUND32 = 0, 1, 2
 
 # --------------------------------------------------------------------------------------------------
 # bit casts (numba has no float <-> int reinterpretation; an intrinsic emits LLVM's bitcast, which
@@ -155,6 +185,44 @@ def _minmax(name, op):
     return intrinsic(typer)
 
 
+@intrinsic
+def _stack_matrix(typingctx, rows, cols):
+    """A C-ordered ``(rows, cols)`` float64 array in the stack frame of the calling function, valid until
+    it returns: the scalar entry point's registers without an allocation to compile (numba's
+    ``np.empty`` is two overloads and reference counting)."""
+    if not (isinstance(rows, types.Integer) and isinstance(cols, types.Integer)):
+        return None
+    array_type = types.Array(types.float64, 2, "C")
+
+    def codegen(context, builder, signature, args):
+        r = context.cast(builder, args[0], signature.args[0], types.intp)
+        c = context.cast(builder, args[1], signature.args[1], types.intp)
+        itemsize = context.get_constant(types.intp, 8)
+        array = make_array(array_type)(context, builder)
+        populate_array(array, data=builder.alloca(llvm_ir.DoubleType(), size=builder.mul(r, c)), shape=[r, c],
+                       strides=[builder.mul(c, itemsize), itemsize], itemsize=itemsize, meminfo=None)
+        return array._getvalue()
+
+    return array_type(rows, cols), codegen
+
+
+@intrinsic
+def _select(typingctx, cond, a, b):
+    """``a if cond else b`` as one LLVM ``select``: branch-free in whatever code the helper is inlined
+    into (numba compiles a conditional expression to branches, which LLVM if-converts only in small
+    functions). Both ``a`` and ``b`` are evaluated."""
+    ty = typingctx.unify_types(a, b)
+    if not isinstance(cond, types.Boolean) or not isinstance(ty, (types.Integer, types.Float)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        x = context.cast(builder, args[1], signature.args[1], ty)
+        y = context.cast(builder, args[2], signature.args[2], ty)
+        return builder.select(args[0], x, y)
+
+    return ty(cond, a, b), codegen
+
+
 # ``min(a, b)`` and ``max(a, b)`` of two numbers as numba's builtins compute them (``b if b < a else a``,
 # ``b if b > a else a``: the first argument when the comparison is false, e.g. with a NaN), emitted
 # directly: the builtins are overloads compiled for each pair of argument types (25-50 ms each)
@@ -163,8 +231,199 @@ _max = _minmax("_max", ">")
 
 
 # --------------------------------------------------------------------------------------------------
-# math helpers: scalar, branch-free (selects only), no libm calls, so that LLVM inlines them into the
-# block loops and vectorizes those. The algorithms are those of the C++ core (csrc/include/fastlr/math.hpp).
+# source-level inlining. numba types, lowers, optimizes and emits every @njit function on its own and
+# again inside each caller, and its own ``inline="always"`` re-runs its front end per call site: for the
+# small math helpers that fixed cost outweighs their code. So the helpers (``@_inline``: statements and
+# one final ``return``) are plain Python, and the block loops that call them (``@_block``) are compiled from
+# their source with every helper call replaced by the helper's statements (``_flatten``), written to a
+# module in the cache directory like the kernels (``_block_loop``).
+
+_INLINE: dict = {}  # helper name -> function
+_BLOCKS: dict = {}  # block loop name -> function
+
+
+def _inline(fn):
+    """Register a helper (statements, then its only ``return``): inlined into the block loops at the
+    source level."""
+    _INLINE[fn.__name__] = fn
+    return fn
+
+
+def _block(fn):
+    """Register a block loop: compiled from its flattened source by ``_block_loop``."""
+    _BLOCKS[fn.__name__] = fn
+    return fn
+
+
+@functools.cache
+def _function_ast(fn):
+    """The ``def`` of ``fn`` (decorators dropped) and its body without the docstring; shared: copy what
+    is changed."""
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError) as error:
+        raise RuntimeError(f"fastlr's numba backend compiles {fn.__name__} from the source of fastlr/_numba.py, "
+                           f"which is not available: {error}") from None
+    node = ast.parse(textwrap.dedent(source)).body[0]
+    node.decorator_list = []
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    return node, body
+
+
+def _stored_names(nodes):
+    return {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _helper_calls(node):
+    return [n for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+            and n.func.id in _INLINE]
+
+
+class _Rename(ast.NodeTransformer):
+    """Substitutes names: by another name (a string) or by an expression (an argument)."""
+
+    def __init__(self, names):
+        self.names = names
+
+    def visit_Name(self, node):
+        new = self.names.get(node.id)
+        if new is None:
+            return node
+        if isinstance(new, str):
+            return ast.copy_location(ast.Name(id=new, ctx=node.ctx), node)
+        return ast.copy_location(copy.deepcopy(new), node)
+
+
+class _Flattener(ast.NodeTransformer):
+    """Replaces the helper calls of an expression by their results, appending the helpers' statements
+    (their locals renamed ``name__k``) to ``pre``, to run before the statement, in Python's order of
+    evaluation. A helper in a branch of a conditional expression or after an ``and``/``or`` would run
+    unconditionally: refused (write an ``if`` statement)."""
+
+    def __init__(self, counter):
+        self.counter = counter
+        self.pre = []
+
+    def visit_Call(self, node):
+        self.generic_visit(node)  # the arguments first
+        if not (isinstance(node.func, ast.Name) and node.func.id in _INLINE):
+            return node
+        name = node.func.id
+        fn_node, body = _function_ast(_INLINE[name])
+        params = [a.arg for a in fn_node.args.args]
+        if node.keywords or len(node.args) != len(params):
+            raise TypeError(f"{name}: an inlined helper takes its arguments by position")
+        k = next(self.counter)
+        assigned = _stored_names(body)
+        names = {local: f"{local}__{k}" for local in assigned}
+        for param, arg in zip(params, node.args):
+            if isinstance(arg, (ast.Name, ast.Constant)) and param not in assigned:
+                names[param] = arg  # a variable or a constant, never reassigned: used as is
+            else:
+                names[param] = f"{param}__{k}"
+                self.pre.append(ast.Assign(targets=[ast.Name(id=names[param], ctx=ast.Store())], value=arg))
+        rename = _Rename(names)
+        *stmts, ret = body
+        if not (isinstance(ret, ast.Return) and ret.value is not None) or any(
+                isinstance(n, ast.Return) for stmt in stmts for n in ast.walk(stmt)):
+            raise TypeError(f"{name}: an inlined helper ends with its only return")
+        self.pre += _flatten_body([rename.visit(copy.deepcopy(stmt)) for stmt in stmts], self.counter)
+        return self.visit(rename.visit(copy.deepcopy(ret.value)))
+
+    def visit_IfExp(self, node):
+        if _helper_calls(node.body) or _helper_calls(node.orelse):
+            raise TypeError(f"an inlined helper in a branch of a conditional expression: {ast.unparse(node)}")
+        return self.generic_visit(node)
+
+    def visit_BoolOp(self, node):
+        if any(_helper_calls(value) for value in node.values[1:]):
+            raise TypeError(f"an inlined helper after an and/or: {ast.unparse(node)}")
+        return self.generic_visit(node)
+
+
+def _unpack(stmt):
+    """``a, b = (x, y)`` (an inlined helper's tuple) as ``a = x; b = y`` where that is the same: no tuple
+    to build and unpack."""
+    target = stmt.targets[0] if len(stmt.targets) == 1 else None
+    value = stmt.value
+    if not (isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts)
+            and all(isinstance(t, ast.Name) for t in target.elts)):
+        return [stmt]
+    if {t.id for t in target.elts} & {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}:
+        return [stmt]
+    return [ast.Assign(targets=[t], value=v) for t, v in zip(target.elts, value.elts)]
+
+
+def _flatten_body(stmts, counter):
+    out = []
+    for stmt in stmts:
+        flat = _Flattener(counter)
+        if isinstance(stmt, ast.If):
+            stmt.test = flat.visit(stmt.test)
+        elif isinstance(stmt, ast.For):
+            stmt.iter = flat.visit(stmt.iter)
+        elif isinstance(stmt, ast.While):
+            if _helper_calls(stmt.test):
+                raise TypeError(f"an inlined helper in a while condition: {ast.unparse(stmt.test)}")
+        elif isinstance(stmt, (ast.Assign, ast.AugAssign, ast.Expr, ast.Return)):
+            if stmt.value is not None:
+                stmt.value = flat.visit(stmt.value)
+        elif not isinstance(stmt, (ast.Pass, ast.Break, ast.Continue)):
+            raise TypeError(f"a block loop statement not handled: {ast.unparse(stmt).splitlines()[0]}")
+        if isinstance(stmt, (ast.If, ast.For, ast.While)):
+            stmt.body = _flatten_body(stmt.body, counter)
+            stmt.orelse = _flatten_body(stmt.orelse, counter)
+        out += flat.pre + (_unpack(stmt) if isinstance(stmt, ast.Assign) else [stmt])
+    return out
+
+
+class _Fold(ast.NodeTransformer):
+    """Replaces the calls of the functions ``constants`` names by their values, and drops the branches
+    that can no longer run."""
+
+    def __init__(self, constants):
+        self.constants = constants
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id in self.constants:
+            return ast.copy_location(ast.Constant(self.constants[node.func.id]), node)
+        return node
+
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant):
+            return node.body if node.test.value else node.orelse
+        return node
+
+    def visit_If(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant):
+            return (node.body if node.test.value else node.orelse) or [ast.Pass()]
+        return node
+
+
+def _flatten(fn, constants=None):
+    """``(source, free names)`` of the block loop ``fn`` with its helper calls inlined; ``constants``:
+    function name -> the value its calls are replaced by (see ``_Fold``)."""
+    node, body = copy.deepcopy(_function_ast(fn))
+    if constants:
+        node.body = body = _Fold(constants).visit(ast.Module(body=body, type_ignores=[])).body
+    try:
+        node.body = _flatten_body(body, itertools.count(1))
+    except TypeError as error:
+        raise TypeError(f"{fn.__name__}: {error}") from None
+    local = _stored_names([node]) | {a.arg for a in node.args.args}
+    free = sorted({n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id not in local
+                   and not hasattr(builtins, n.id)})
+    return ast.unparse(ast.fix_missing_locations(node)), free
+
+
+# --------------------------------------------------------------------------------------------------
+# math helpers: scalar, branch-free (selects only), no libm calls, so that LLVM vectorizes the block
+# loops they are inlined into. The algorithms are those of the C++ core (csrc/include/fastlr/math.hpp).
 
 # fdlibm __kernel_sin / __kernel_cos coefficients (|x| <= pi/4)
 _S1 = -1.66666666666666324348e-01
@@ -196,7 +455,7 @@ _LG6 = 1.531383769920937332e-01
 _LG7 = 1.479819860511658591e-01
 
 
-@njit(**_HELPER)
+@_inline
 def _cospi(x):
     """``cos(pi x)`` for finite ``x``: exact reduction to ``r = x - n/2``, ``|r| <= 1/4``.
 
@@ -214,17 +473,17 @@ def _cospi(x):
     cosv = w + (((1.0 - w) - hz) + z * rc)
     rs = _S2 + z * (_S3 + z * (_S4 + z * (_S5 + z * _S6)))
     sinv = a + (z * a) * (_S1 + z * rs)
-    v = sinv if (q == 1.0 or q == 3.0) else cosv
-    return -v if (q == 1.0 or q == 2.0) else v
+    v = _select((q == 1.0) | (q == 3.0), sinv, cosv)
+    return _select((q == 1.0) | (q == 2.0), -v, v)
 
 
-@njit(**_HELPER)
+@_inline
 def _cos_factor(p):
     """``(1 + cos(pi p)) / 2`` written as the reference: ``0.5 * (1 + cos(pi p))``."""
     return 0.5 * (1.0 + _cospi(p))
 
 
-@njit(**_HELPER)
+@_inline
 def _exp2i(k):
     """``2**k`` for an integer-valued ``k`` (clamped to [-1100, 1100]), exact wherever representable.
 
@@ -239,7 +498,7 @@ def _exp2i(k):
     return _as_f64(b1) * _as_f64(b2)
 
 
-@njit(**_HELPER)
+@_inline
 def _exp_poly(r):
     """``exp(r)`` for ``|r| <= ln2 / 2``: ``1 + (r + r**2 q(r))``, the Taylor polynomial to ``r**13``
     (truncation < 5e-18)."""
@@ -249,7 +508,7 @@ def _exp_poly(r):
     return 1.0 + (r + (r * r) * q)
 
 
-@njit(**_HELPER)
+@_inline
 def _exp(x):
     """``exp(x)``, error < 1 ulp: ``x = k ln2 + r`` (Cody-Waite with fdlibm's two-part ln 2),
     ``|r| <= ln2 / 2``, ``exp(r) 2**k``. ``x`` is clamped to [-746, 710]: 0 below, inf above; NaN stays NaN.
@@ -259,18 +518,18 @@ def _exp(x):
     return _exp_poly((x - k * _LN2_HI) - k * _LN2_LO) * _exp2i(k)  # x - k * _LN2_HI is exact
 
 
-@njit(**_HELPER)
+@_inline
 def _split_sqrt2(x):
     """``(k, m)`` with ``x = 2**k m``, ``m`` in ``[sqrt(2)/2, sqrt(2))``, for a finite ``x > 0`` (the
     exponent bits; a subnormal is scaled by 2**54 first). ``k`` is an integer-valued float64."""
     sub = x < 2.2250738585072014e-308
-    u = _as_i64(x * 18014398509481984.0 if sub else x) + ((0x3ff00000 - 0x3fe6a09e) << 32)
+    u = _as_i64(_select(sub, x * 18014398509481984.0, x)) + ((0x3ff00000 - 0x3fe6a09e) << 32)
     m = _as_f64((u & 0x000FFFFFFFFFFFFF) + (0x3fe6a09e << 32))
-    k = (_as_f64(_MAGIC_BITS + (u >> 52)) - _MAGIC) - (1077.0 if sub else 1023.0)  # exact
+    k = (_as_f64(_MAGIC_BITS + (u >> 52)) - _MAGIC) - _select(sub, 1077.0, 1023.0)  # exact
     return k, m
 
 
-@njit(**_HELPER)
+@_inline
 def _log_km(k, m):
     """``k ln2 + log(m)`` for ``m`` in ``[sqrt(2)/2, sqrt(2))`` (fdlibm e_log.c): ``f = m - 1``,
     ``s = f / (2 + f)``, ``log(m) = f - f**2/2 + s (f**2/2 + R(s**2))``; error < 1 ulp."""
@@ -283,17 +542,17 @@ def _log_km(k, m):
     return k * _LN2_HI - ((hfsq - (s * (hfsq + big_r) + k * _LN2_LO)) - f)
 
 
-@njit(**_HELPER)
+@_inline
 def _log(x):
     """``log(x)``, error < 1 ulp (fdlibm without its branches). ``log(0) = -inf``, ``log(inf) = inf``,
     ``log(x < 0)`` and ``log(nan)`` are NaN."""
     k, m = _split_sqrt2(x)
     r = _log_km(k, m)
-    special = -np.inf if x == 0.0 else (np.nan if x < 0.0 else x)  # inf -> inf, nan -> nan
-    return r if (x > 0.0 and x < np.inf) else special
+    special = _select(x == 0.0, -np.inf, _select(x < 0.0, np.nan, x))  # inf -> inf, nan -> nan
+    return _select((x > 0.0) & (x < np.inf), r, special)
 
 
-@njit(inline="always", **_HELPER)  # too big for LLVM's inliner: inline in numba's IR
+@_inline
 def _pow_km(g, e, k, lm):
     """``g ** e`` for a decay factor ``g = 2**k m`` in (0, 1] (``lm = log(m)``, see ``_split_sqrt2``) and
     ``e >= 0``.
@@ -311,31 +570,31 @@ def _pow_km(g, e, k, lm):
     z = _max((y - n) * (_LN2_HI + _LN2_LO) + e * lm, -4096.0)
     kk = (z * _INV_LN2 + _MAGIC) - _MAGIC
     v = _exp_poly((z - kk * _LN2_HI) - kk * _LN2_LO) * _exp2i(n + kk)
-    v = 0.0 if x < -760.0 else v  # one two-way select per line: LLVM if-converts these, not nested ones
-    v = g * g if e == 2.0 else v
-    v = g if e == 1.0 else v
-    return 1.0 if e == 0.0 else v
+    v = _select(x < -760.0, 0.0, v)
+    v = _select(e == 2.0, g * g, v)
+    v = _select(e == 1.0, g, v)
+    return _select(e == 0.0, 1.0, v)
 
 
-@njit(inline="always", **_HELPER)
+@_inline
 def _pow_decay(g, e):
     """``g ** e`` for a decay factor ``g`` in (0, 1] and ``e >= 0`` (see ``_pow_km``)."""
     k, m = _split_sqrt2(g)
     return _pow_km(g, e, k, _log_km(0.0, m))
 
 
-@njit(inline="always", **_HELPER)
+@_inline
 def _pow_unit(x, y):
     """``x ** y`` for ``x`` in [0, 1] (the polynomial's base) and ``y >= 0``: ``exp(y log x)``, an
     error below about 2 ulp of 1. Exact for ``y`` in {0, 1, 2, 0.5} (``sqrt``) and ``x`` in {0, 1}."""
     v = _exp(y * _log(x))  # x = 0: exp(-inf) = 0
-    v = math.sqrt(x) if y == 0.5 else v
-    v = x * x if y == 2.0 else v
-    v = x if y == 1.0 else v
-    return 1.0 if y == 0.0 else v
+    v = _select(y == 0.5, math.sqrt(x), v)
+    v = _select(y == 2.0, x * x, v)
+    v = _select(y == 1.0, x, v)
+    return _select(y == 0.0, 1.0, v)
 
 
-@njit(**_HELPER)
+@njit(**_HELPER, **_NO_NRT)
 def _uniform(a, n):
     """Whether ``a[:n]`` holds one value (a scalar operand, or an array operand constant over the
     block): the block loops then hoist what depends on it alone (``log(gamma)``, the power's case)."""
@@ -346,30 +605,30 @@ def _uniform(a, n):
     return c == 0
 
 
-@njit(**_HELPER)
+@_inline
 def _tanh(x):
     """``tanh(x) = sign(x) (1 - 2 / (exp(2 |x|) + 1))``; absolute error about an ulp of 1."""
     e = _exp(2.0 * _min(abs(x), 40.0))
     t = 1.0 - 2.0 / (e + 1.0)
-    return -t if x < 0.0 else t
+    return _select(x < 0.0, -t, t)
 
 
-@njit(**_HELPER)
+@_inline
 def _blend(a, b, c):
     return a * (1.0 - c) + b * c
 
 
-@njit(**_HELPER)
+@_inline
 def _sdiv(num, den):
-    return num / den if den != 0.0 else 0.0
+    return _select(den != 0.0, num / den, 0.0)
 
 
-@njit(**_HELPER)
+@_inline
 def _clip01(x):
     return _min(_max(x, 0.0), 1.0)
 
 
-@njit(**_HELPER)
+@njit(**_HELPER, **_NO_NRT)
 def _count_le(tables, off, k, t):
     """``searchsorted(tables[off:off+k], t, side="right")``: the number of entries ``<= t``."""
     lo = 0
@@ -384,23 +643,24 @@ def _count_le(tables, off, k, t):
 
 
 # --------------------------------------------------------------------------------------------------
-# families: one block loop each, ``d[i] = f(t[i], operands[i])`` for i < n
+# families: one block loop each, ``d[i] = f(t[i], operands[i])`` for i < n, compiled with the helpers
+# inlined (``@_block``)
 
 
-@njit(**_HELPER)
+@_block
 def _f_constant(d, t, lr, n):
     for i in range(n):
         d[i] = lr[i]
 
 
-@njit(**_HELPER)
+@_block
 def _f_linear(d, t, a, b, tt, n):
     for i in range(n):
         f = _min(t[i], tt[i]) / tt[i]
         d[i] = _blend(a[i], b[i], f)
 
 
-@njit(**_HELPER)
+@_block
 def _f_step_decay(d, t, lr, g, s, n):
     if _uniform(g, n):  # split gamma once
         g0 = g[0]
@@ -413,7 +673,7 @@ def _f_step_decay(d, t, lr, g, s, n):
             d[i] = lr[i] * _pow_decay(g[i], np.floor(t[i] / s[i]))
 
 
-@njit(**_HELPER)
+@_block
 def _f_multi_step(d, t, lr, g, tables, off, k, n):
     pc = -1
     pg = np.nan
@@ -427,7 +687,7 @@ def _f_multi_step(d, t, lr, g, tables, off, k, n):
         d[i] = lr[i] * pv
 
 
-@njit(**_HELPER)
+@_block
 def _f_exponential(d, t, lr, g, s, mn, staircase, n):
     if _uniform(g, n):  # split gamma once
         g0 = g[0]
@@ -444,7 +704,7 @@ def _f_exponential(d, t, lr, g, s, mn, staircase, n):
             d[i] = _max(lr[i] * _pow_decay(g[i], e), mn[i])
 
 
-@njit(**_HELPER)
+@_block
 def _f_inverse_time(d, t, lr, rate, s, staircase, n):
     for i in range(n):
         e = t[i] / s[i]
@@ -452,7 +712,7 @@ def _f_inverse_time(d, t, lr, rate, s, staircase, n):
         d[i] = lr[i] / (1.0 + rate[i] * e)
 
 
-@njit(**_HELPER)
+@_block
 def _f_polynomial(d, t, a, b, tt, pw, n):
     # the common powers 1 and 2 (a scalar operand) skip exp/log: numpy's pow gives them as x and x * x
     p0 = pw[0]
@@ -470,46 +730,60 @@ def _f_polynomial(d, t, a, b, tt, pw, n):
             d[i] = _blend(b[i], a[i], _pow_unit(1.0 - f, pw[i]))
 
 
-@njit(**_HELPER)
+@_block
 def _f_cosine(d, t, pk, tt, mn, n):
     for i in range(n):
         p = _min(t[i], tt[i]) / tt[i]
         d[i] = _blend(mn[i], pk[i], _cos_factor(p))
 
 
-@njit(**_HELPER)
+@_inline
 def _restart_start(i, c, m):
     # the reference's form: one recurrence step on the closed form (exact starts for integer c, m)
     if m == 1.0:
-        return c * i
-    if i <= 0.0:
-        return 0.0
-    return m * _sdiv(c * (m ** (i - 1.0) - 1.0), m - 1.0) + c
+        start = c * i
+    elif i <= 0.0:
+        start = 0.0
+    else:
+        start = m * _sdiv(c * (m ** (i - 1.0) - 1.0), m - 1.0) + c
+    return start
 
 
-@njit(**_HELPER)
+@_inline
 def _restart_cycle(t, c, m):
-    """The reference's ``restart_cycle`` for one element: a log guess, then exact correction."""
+    """The reference's ``restart_cycle`` for one element, a log guess then exact correction, with the
+    cycle's bounds: ``(i, S_i, S_{i+1})``."""
     if m == 1.0:
         i = np.floor(t / c)
     else:
         i = np.floor(math.log1p(t * (m - 1.0) / c) / math.log(m))
     i = _min(_max(i, 0.0), 9007199254740992.0)  # as the reference: clamp at 2**53, <= 64 corrections
-    for _ in range(64):
-        up = _restart_start(i + 1.0, c, m) <= t
-        down = (_restart_start(i, c, m) > t) and (i > 0.0)
-        if not (up or down):
+    s0 = 0.0
+    s1 = 0.0
+    for step in range(65):  # the last pass only computes the bounds of the final i
+        s0 = _restart_start(i, c, m)
+        s1 = _restart_start(i + 1.0, c, m)
+        up = s1 <= t
+        down = (s0 > t) and (i > 0.0)
+        if step == 64 or not (up or down):
             break
         if up:
             i += 1.0
         else:
             i -= 1.0
-    return i
+    return i, s0, s1
 
 
-@njit(**_HELPER)
+@_inline
+def _in_cycle(t, c, m, dec, kc, km, kd, ci, s0, s1):
+    """Whether step ``t`` of parameters ``c, m, dec`` is in cycle ``ci`` of ``kc, km, kd``: ``s0 <= t < s1``."""
+    return c == kc and m == km and dec == kd and t < s1 and (s0 <= t or ci == 0.0)
+
+
+@_block
 def _f_cosine_restarts(d, t, pk, cs, mn, m, dec, lim, n):
-    # cache of the current cycle: valid while the parameters are unchanged and S_i <= t < S_{i+1}
+    # runs of elements in one cycle, on the same side of the cycle limit: the cycle is searched when an
+    # element leaves it, and each run is one vectorizable loop (a curve's runs are whole cycles)
     kc = np.nan
     km = np.nan
     kd = np.nan
@@ -518,25 +792,33 @@ def _f_cosine_restarts(d, t, pk, cs, mn, m, dec, lim, n):
     s1 = -1.0
     length = 1.0
     dpow = 1.0
-    for j in range(n):
+    j = n - n  # an int64 like n
+    while j < n:
         tj = t[j]
-        if not (cs[j] == kc and m[j] == km and dec[j] == kd and tj < s1 and (s0 <= tj or ci == 0.0)):
+        if not _in_cycle(tj, cs[j], m[j], dec[j], kc, km, kd, ci, s0, s1):
             kc = cs[j]
             km = m[j]
             kd = dec[j]
-            ci = _restart_cycle(tj, kc, km)
-            s0 = _restart_start(ci, kc, km)
-            s1 = _restart_start(ci + 1.0, kc, km)
+            ci, s0, s1 = _restart_cycle(tj, kc, km)
             length = kc * km ** ci
             dpow = kd ** ci
-        if ci >= lim[j]:
-            d[j] = mn[j]
+        past = ci >= lim[j]
+        end = j + 1
+        while end < n:
+            if not _in_cycle(t[end], cs[end], m[end], dec[end], kc, km, kd, ci, s0, s1) or (ci >= lim[end]) != past:
+                break
+            end += 1
+        if past:
+            for i in range(j, end):
+                d[i] = mn[i]
         else:
-            p = (tj - s0) / length
-            d[j] = _blend(mn[j], pk[j] * dpow, _cos_factor(p))
+            for i in range(j, end):
+                p = (t[i] - s0) / length
+                d[i] = _blend(mn[i], pk[i] * dpow, _cos_factor(p))
+        j = end
 
 
-@njit(**_HELPER)
+@_block
 def _f_warmup_cosine(d, t, pk, tt, w, mn, init, n):
     for i in range(n):
         ti = t[i]
@@ -547,7 +829,7 @@ def _f_warmup_cosine(d, t, pk, tt, w, mn, init, n):
         d[i] = mn[i] if ti >= tt[i] else v
 
 
-@njit(**_HELPER)
+@_block
 def _f_wsd(d, t, pk, tt, w, dd, mn, init, shape, n):
     for i in range(n):
         ti = t[i]
@@ -567,7 +849,7 @@ def _f_wsd(d, t, pk, tt, w, dd, mn, init, shape, n):
         d[i] = mn[i] if ti >= tt[i] else v
 
 
-@njit(**_HELPER)
+@_block
 def _f_one_cycle(d, t, mx, tt, pct, div, fdiv, mode, n):
     linear = (mode & 1) != 0
     three = (mode & 2) != 0
@@ -593,11 +875,14 @@ def _f_one_cycle(d, t, mx, tt, pct, div, fdiv, mode, n):
         q = _clip01(_sdiv(th - start, end - start))
         if end - start <= 0.0:
             q = 1.0
-        c = (1.0 - q) if linear else _cos_factor(q)
+        if linear:
+            c = 1.0 - q
+        else:
+            c = _cos_factor(q)
         d[i] = _blend(lt, lf, c)  # q = 1 from T - 1 on: exactly the phase's end value
 
 
-@njit(**_HELPER)
+@_inline
 def _cyclic_scale(t, up, down):
     """``(cycle, scale)``: ``cycle = floor(1 + t / total)``, ``x = 1 + t / total - cycle``,
     ``scale = x / ratio`` if ``x <= ratio`` else ``(x - 1) / (ratio - 1)``."""
@@ -605,10 +890,10 @@ def _cyclic_scale(t, up, down):
     ratio = up / total
     cycle = np.floor(1.0 + t / total)
     x = 1.0 + t / total - cycle
-    return cycle, (x / ratio if x <= ratio else _sdiv(x - 1.0, ratio - 1.0))
+    return cycle, _select(x <= ratio, x / ratio, _sdiv(x - 1.0, ratio - 1.0))
 
 
-@njit(**_HELPER)
+@_block
 def _f_cyclic(d, t, base, mx, up, down, g, mode, n):
     # base + (max - base) * scale * g, g = 1, 0.5 ** (cycle - 1) (exact) or gamma ** t: one loop each
     if mode == 0:
@@ -632,7 +917,7 @@ def _f_cyclic(d, t, base, mx, up, down, g, mode, n):
             d[i] = base[i] + (mx[i] - base[i]) * scale * _pow_decay(g[i], t[i])
 
 
-@njit(**_HELPER)
+@_block
 def _f_inverse_sqrt(d, t, pk, w, init, n):
     for i in range(n):
         ti = t[i]
@@ -641,14 +926,15 @@ def _f_inverse_sqrt(d, t, pk, w, init, n):
         d[i] = warm if ti < w[i] else decay
 
 
-@njit(**_HELPER)
+@_block
 def _f_tanh(d, t, pk, tt, mn, lo, hi, n):
     for i in range(n):
         c = 0.5 * (1.0 - _tanh(lo[i] + (hi[i] - lo[i]) * (t[i] / tt[i])))
-        d[i] = mn[i] if t[i] >= tt[i] else _blend(mn[i], pk[i], c)
+        v = _blend(mn[i], pk[i], c)
+        d[i] = mn[i] if t[i] >= tt[i] else v
 
 
-@njit(**_HELPER)
+@_block
 def _f_piecewise_constant(d, t, tables, off, k, n):
     # a block whose steps all lie in one piece (most blocks of a curve) is one value, found from its
     # smallest and largest step
@@ -667,7 +953,7 @@ def _f_piecewise_constant(d, t, tables, off, k, n):
         d[i] = tables[off + k + _count_le(tables, off, k, t[i])]
 
 
-@njit(**_HELPER)
+@_block
 def _f_piecewise_linear(d, t, tables, off, k, n):
     vo = off + k
     hi_inner = _max(k - 1, 1)
@@ -687,7 +973,7 @@ def _f_piecewise_linear(d, t, tables, off, k, n):
             d[i] = _blend(tables[vo + inner - 1], tables[vo + right_i], f)
 
 
-@njit(**_HELPER)
+@_block
 def _combinator(op, d, a, b, c, ops, p0, p1, n):
     """The combinators (one block loop each): shift, select, mul, scale, ramp, zero."""
     if op == SHIFT:
@@ -784,18 +1070,17 @@ def _iota(start, strides, shape, idx0, n, dst, fiota):
 
 
 # --------------------------------------------------------------------------------------------------
-# the kernels, generated per (opcode set, step kind)
+# the kernels, generated per (opcode set, step kind, way of storing the result)
 #
 # numba compiles every @njit function into its own LLVM module, links the modules of its callees into
 # it and optimizes the result again: a chain of small functions (driver -> block loop -> instruction
 # dispatch -> adapter -> family) re-optimizes everything below it at every level, and a branch over the
 # five step kinds compiles all five loaders. So each kernel is one flat generated function (the block
 # loop, the step loader of its one kind, the instruction dispatch inline), which calls the family
-# block loops and small helpers directly. It is written as a small Python file in a cache directory and
-# imported, so numba caches it like any file-backed module (closures and exec'd code are not
-# cacheable); the family kernels stay here (cached once per machine, shared by every kernel). The file
-# name hashes the source, fastlr's and numba's versions and this file's source, so an upgrade never
-# reuses a stale cache.
+# block loops directly. It is written as a small Python file in a cache directory and imported, so numba
+# caches it like any file-backed module (closures and exec'd code are not cacheable); so are the block
+# loops (``_block_loop``: compiled once per machine, shared by every kernel). The file name hashes the
+# source, fastlr's and numba's versions and this file's source, so an upgrade never reuses a stale cache.
 
 # opcode -> (family name, block function, number of operands, extra arguments after the operands)
 _FAMILIES = {
@@ -826,31 +1111,39 @@ _HEADER = '''"""Generated by fastlr._numba: {what}; safe to delete."""
 import numpy as np
 from numba import njit
 
-from fastlr._numba import BLOCK, _JIT, _combinator, _gather, _iota, _max, _min{imports}
+from fastlr._numba import BLOCK, _JIT, _NO_NRT, _block_loop, _gather, _iota, _max, _min, _stack_matrix
+{blocks}'''
+
+_BLOCK_HEADER = '''"""Generated by fastlr._numba: the block loop {name}, its math helpers inlined; safe to delete."""
+{modules}from numba import njit
+
+from fastlr._numba import _HELPER, _NO_NRT{names}
+
+
+@njit(**_HELPER, **_NO_NRT)
 '''
 
 # the end of a block, shared by both kernels: run the instructions, store the result register
 _RUN_BLOCK = '''{gather}        for pc in range(ninstr):
             row = code[pc]
             op = row[0]
-            dst = out64[b0:b0 + n] if (direct and pc == ninstr - 1) else regs[row[1]]
+            dst = {dst}
 {dispatch}
-        r = regs[res]
-        if direct:
-            pass
-        elif out64.size > 0:
-            for j in range(n):
-                out64[b0 + j] = r[j]
-        else:
-            for j in range(n):
-                out32[b0 + j] = np.float32(r[j])
-'''
+{store}'''
+
+# per store mode: the destination of an instruction, and the store after the block's instructions
+_STORES = {
+    _DIRECT: ("out[b0:b0 + n] if pc == ninstr - 1 else regs[row[1]]", ""),
+    _COPY: ("regs[row[1]]", "        r = regs[res]\n        for j in range(n):\n            out[b0 + j] = r[j]\n"),
+    _ROUND32: ("regs[row[1]]",
+               "        r = regs[res]\n        for j in range(n):\n            out[b0 + j] = np.float32(r[j])\n"),
+}
 
 _SERIAL = '''
 
 @njit(**_JIT)
-def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, sstr, start, out64, out32,
-           lo, hi, work):
+def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, sstr, start, out, lo, hi,
+           work):
     """Output elements ``[lo, hi)`` (C order), block by block; nogil: the parallel path runs chunks of
     it on threads, and every element is computed the same way whatever the split. ``work``: the
     registers and the operand buffers, ``(nreg + max(nops, 1), BLOCK)``, one per thread."""
@@ -859,6 +1152,7 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
     ninstr = code.shape[0]
     regs = work[:nreg]
     ops = work[nreg:]
+    width = work.shape[1]
     scal = np.empty(nops, np.bool_)  # scalar operands: written once
     for k in range(nops):
         sc = True
@@ -869,11 +1163,9 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
         if sc:
             v = opdata[opoff[k]]
             orow = ops[k]
-            for j in range(BLOCK):
+            for j in range(width):  # not BLOCK: a constant trip count is unrolled, for nothing
                 orow[j] = v
 {steps}
-    # the last instruction writes the result register: into a float64 output directly
-    direct = out64.size > 0 and ninstr > 0 and code[ninstr - 1, 1] == res
     idx0 = np.empty(ndim, np.int64)
     treg = regs[0]
     for b0 in range(lo, hi, BLOCK):
@@ -887,9 +1179,9 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
 
 _FLAT = '''
 
-@njit(**_JIT)
-def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, sstr, start, out64, out32,
-           lo, hi, work):
+@njit(**_JIT, **_NO_NRT)
+def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, sstr, start, out, lo, hi,
+           work):
     """``serial`` for a 1-D output: element ``i`` reads step ``i * sstr[0]`` and operand element
     ``i * opstr[k, 0]``, so the loads are plain loops (no multi-index, no gather calls), computing the
     same values as the general kernel. No allocation: ``work`` holds the registers and operands."""
@@ -897,13 +1189,13 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
     ninstr = code.shape[0]
     regs = work[:nreg]
     ops = work[nreg:]
+    width = work.shape[1]
     for k in range(nops):
         v = opdata[opoff[k]]
-        for j in range(BLOCK):
+        for j in range(width):  # not BLOCK: a constant trip count is unrolled, for nothing
             ops[k, j] = v
     s = sstr[0]
     fs = float(s)
-    direct = out64.size > 0 and ninstr > 0 and code[ninstr - 1, 1] == res
     treg = regs[0]
     for b0 in range(lo, hi, BLOCK):
         n = _min(BLOCK, hi - b0)
@@ -912,12 +1204,12 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
 
 _SCALAR = '''
 
-@njit(**_JIT)
+@njit(**_JIT, **_NO_NRT)
 def scalar(code, opdata, opoff, tables, nreg, res, t):
     """One step of a program whose operands are all scalars: blocks of one element."""
     nops = opoff.size
-    regs = np.empty((nreg, 1))
-    ops = np.empty((_max(nops, 1), 1))
+    regs = _stack_matrix(nreg, 1)
+    ops = _stack_matrix(_max(nops, 1), 1)
     for k in range(nops):
         ops[k, 0] = opdata[opoff[k]]
     regs[0, 0] = t
@@ -958,17 +1250,21 @@ def _dispatch(opcodes, indent):
     return "\n".join(lines)
 
 
-def _kernel_source(opcodes, kind, arrays, flat=False):
-    """The source of the kernel module of an opcode set: ``serial`` for step kind ``kind`` (gathering
-    array operands if ``arrays``; without them every operand must be a scalar), or ``scalar`` for
-    ``kind is None``; ``flat``: the kernel of 1-D outputs."""
+def _kernel_source(opcodes, variant):
+    """The source of the kernel module of an opcode set for ``variant = (kind, arrays, flat, store)``:
+    ``serial`` for step kind ``kind`` (gathering array operands if ``arrays``; without them every operand
+    must be a scalar; ``flat``: the kernel of 1-D outputs; ``store``: ``_DIRECT``, ``_COPY`` or
+    ``_ROUND32``), or ``scalar`` for ``kind is None``."""
+    kind, arrays, flat, store = variant
     families = [op for op in opcodes if op in _FAMILIES]
-    what = f"opcodes {','.join(map(str, opcodes))} ({_set_name(opcodes)}), " + (
-        "scalar" if kind is None else f"{_KIND_NAMES[kind]} steps" + (", array operands" if arrays else "")
-        + (", 1-D" if flat else ""))
-    source = _HEADER.format(what=what, imports="".join(f", {_FAMILIES[op][1]}" for op in families))
+    what = f"opcodes {','.join(map(str, opcodes))} ({_set_name(opcodes)}), " + _kernel_name(variant)
+    blocks = [_FAMILIES[op][1] for op in families] + (["_combinator"] if any(op in _COMBINATORS for op in opcodes)
+                                                       else [])
+    uniform = not arrays  # every operand is a scalar (the scalar entry point's too)
+    source = _HEADER.format(what=what, blocks="".join(f"{fn} = _block_loop({fn!r}, {uniform})\n" for fn in blocks))
     if kind is None:
         return source + _SCALAR.format(dispatch=_dispatch(opcodes, " " * 8))
+    dst, store_block = _STORES[store]
     if flat:
         if kind == _ITOA:  # as _iota: start + (float(b0 s) + float(j) s)
             load = ("        fk = float(b0 * s)\n        for j in range(n):\n"
@@ -979,7 +1275,7 @@ def _kernel_source(opcodes, kind, arrays, flat=False):
                   "                o0 = opoff[k] + b0 * os_\n                orow = ops[k]\n"
                   "                for j in range(n):\n                    orow[j] = opdata[o0 + j * os_]\n"
                   ) if arrays else ""
-        run = _RUN_BLOCK.format(gather=gather, dispatch=_dispatch(opcodes, " " * 12))
+        run = _RUN_BLOCK.format(gather=gather, dst=dst, dispatch=_dispatch(opcodes, " " * 12), store=store_block)
         return source + _FLAT.format(load=load, run=run)
     if kind == _ITOA:
         steps = "    fiota = np.empty(BLOCK)\n    for j in range(BLOCK):\n        fiota[j] = float(j)"
@@ -989,7 +1285,7 @@ def _kernel_source(opcodes, kind, arrays, flat=False):
         load = "_gather(sbuf, sbase, sstr, shape, idx0, n, treg)"
     gather = ("        for k in range(nops):\n            if not scal[k]:\n"
               "                _gather(opdata, opoff[k], opstr[k], shape, idx0, n, ops[k])\n") if arrays else ""
-    run = _RUN_BLOCK.format(gather=gather, dispatch=_dispatch(opcodes, " " * 12))
+    run = _RUN_BLOCK.format(gather=gather, dst=dst, dispatch=_dispatch(opcodes, " " * 12), store=store_block)
     return source + _SERIAL.format(steps=steps, load=load, run=run)
 
 
@@ -1031,7 +1327,11 @@ def _source_digest():
 _SOURCE_DIGEST = None
 
 
-def _write_module(source):
+def _write_module(source, make_source=None):
+    """Write the module ``source`` to the first writable cache directory, unless it is there; ``(key,
+    path)``. The file name hashes ``source`` with this file's source and the versions. With
+    ``make_source``, ``source`` only names the module and ``make_source()`` generates it, when the file
+    is missing (the same name is the same module)."""
     key = hashlib.sha256((_source_digest() + source).encode()).hexdigest()[:20]
     fname = f"fastlr_kernel_{key}.py"
     errors = []
@@ -1039,10 +1339,13 @@ def _write_module(source):
         path = os.path.join(directory, fname)
         try:
             with open(path, encoding="utf-8") as f:
-                if f.read() == source:
+                if make_source is not None or f.read() == source:
                     return key, path
         except OSError:
             pass
+        if make_source is not None:
+            source = make_source()
+            make_source = None
         try:
             os.makedirs(directory, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
@@ -1055,8 +1358,8 @@ def _write_module(source):
     raise RuntimeError("fastlr: no writable cache directory for the numba kernels (" + "; ".join(errors) + ")")
 
 
-def _import_module(source):
-    key, path = _write_module(source)
+def _import_module(source, make_source=None):
+    key, path = _write_module(source, make_source)
     modname = f"fastlr._numba_kernel_{key}"
     module = sys.modules.get(modname)
     if module is None:
@@ -1078,25 +1381,57 @@ class _Driver:
     def __init__(self, opcodes):
         self.opcodes = opcodes
         self.name = _set_name(opcodes)
-        self.kernels = {}  # (kind (None: scalar), array operands) -> dispatcher
+        self.kernels = {}  # variant (see _kernel_source) -> dispatcher
         self.paths = {}
         self.timed = set()  # kernel names whose first call has been timed
 
-    def kernel(self, kind, arrays=False, flat=False):
-        key = (kind, arrays, flat)
-        k = self.kernels.get(key)
+    def kernel(self, variant):
+        k = self.kernels.get(variant)
         if k is None:
             with _driver_lock:
-                k = self.kernels.get(key)
+                k = self.kernels.get(variant)
                 if k is None:
-                    module, self.paths[key] = _import_module(
-                        _kernel_source(self.opcodes, kind, arrays, flat))
-                    k = self.kernels[key] = module.scalar if kind is None else module.serial
+                    module, self.paths[variant] = _import_module(_kernel_source(self.opcodes, variant))
+                    k = self.kernels[variant] = module.scalar if variant[0] is None else module.serial
         return k
 
 
 _drivers: dict = {}
 _driver_lock = threading.RLock()
+_block_loops: dict = {}  # (name, uniform) -> dispatcher
+
+
+def _block_loop(name, uniform=False):
+    """The compiled block loop ``name`` (see ``_block``): its source with the helpers inlined, written to a
+    module in the cache directory and imported (so that numba caches it), once per process. ``uniform``:
+    for kernels whose operands are all scalars, where ``_uniform`` is true (the loops for an operand
+    varying within a block are left out)."""
+    uniform = uniform and any(isinstance(n, ast.Name) and n.id == "_uniform"
+                              for n in ast.walk(_function_ast(_BLOCKS[name])[0]))
+    key = (name, uniform)
+    fn = _block_loops.get(key)
+    if fn is None:
+        with _driver_lock:
+            fn = _block_loops.get(key)
+            if fn is None:
+                # generated once per machine: the file name hashes this file's source
+                module, _ = _import_module(f"block loop {name}{', uniform operands' if uniform else ''}",
+                                           lambda: _block_source(name, uniform))
+                fn = _block_loops[key] = getattr(module, name)
+    return fn
+
+
+def _block_source(name, uniform):
+    """The module of the block loop ``name``: its flattened source, importing the names it uses."""
+    source, free = _flatten(_BLOCKS[name], {"_uniform": True} if uniform else None)
+    space = globals()
+    missing = [n for n in free if n not in space]
+    if missing:
+        raise NameError(f"{name}: {', '.join(missing)} not defined in fastlr._numba")
+    modules = [n for n in free if inspect.ismodule(space[n])]
+    return _BLOCK_HEADER.format(
+        name=name, modules="".join(f"import {space[n].__name__} as {n}\n" for n in modules),
+        names="".join(f", {n}" for n in free if n not in modules)) + source + "\n"
 
 
 def _driver_key(opcodes) -> tuple:
@@ -1133,7 +1468,6 @@ def _ro(a):
 
 
 _EMPTY = {dt: _ro(np.zeros(0, dtype=dt)) for dt in (np.int32, np.int64, np.float32, np.float64)}
-_EMPTY_OUT = {np.dtype(np.float64): np.zeros(0, np.float64), np.dtype(np.float32): np.zeros(0, np.float32)}
 _KIND = {np.dtype(np.int32): _I32, np.dtype(np.int64): _I64, np.dtype(np.float32): _F32,
          np.dtype(np.float64): _F64}
 
@@ -1141,7 +1475,8 @@ _KIND = {np.dtype(np.int32): _I32, np.dtype(np.int64): _I64, np.dtype(np.float32
 class _Prepared:
     """What a program needs on every call, converted once: read-only canonical arrays and its driver."""
 
-    __slots__ = ("code", "opdata", "opoff", "tables", "nreg", "res", "nops", "driver", "scalar_ok", "strides")
+    __slots__ = ("code", "opdata", "opoff", "tables", "nreg", "res", "nops", "driver", "scalar_ok", "strides",
+                 "direct")
 
     def __init__(self, program):
         self.code = _ro(np.ascontiguousarray(program.code, dtype=np.int64))
@@ -1152,6 +1487,8 @@ class _Prepared:
         self.res = int(program.result_register)
         self.nops = self.opoff.size
         self.scalar_ok = not program.has_array_operands
+        # the last instruction writes the result register: a float64 output takes it directly
+        self.direct = self.code.shape[0] > 0 and int(self.code[-1, 1]) == self.res
         self.strides = {}  # ndim -> zero operand strides (scalar operands)
         self.driver = _driver(_driver_key(self.code[:, 0]))
 
@@ -1248,22 +1585,28 @@ def get_num_threads() -> int:
 _compile_lock = threading.RLock()
 
 
-def _kernel_name(kind, arrays=False, flat=False):
+_SCALAR_VARIANT = (None, False, False, _DIRECT)
+_STORE_NAMES = {_DIRECT: "", _COPY: ", copied out", _ROUND32: ", float32 out"}
+
+
+def _kernel_name(variant):
+    kind, arrays, flat, store = variant
     if kind is None:
         return "scalar"
-    return f"serial[{_KIND_NAMES[kind]}{', arrays' if arrays else ''}{', 1-D' if flat else ''}]"
+    return (f"serial[{_KIND_NAMES[kind]}{', arrays' if arrays else ''}{', 1-D' if flat else ''}"
+            f"{_STORE_NAMES[store]}]")
 
 
-def _timed(driver, kind, arrays, flat, *args):
-    """Call the kernel of ``driver`` for step kind ``kind`` (``None``: the scalar entry point) and array
-    operands or not, for 1-D outputs (``flat``) or any; its first call in this process (generating and
-    importing its module, compiling or loading it, running) is timed for the report."""
-    name = _kernel_name(kind, arrays, flat)
+def _timed(driver, variant, *args):
+    """Call the kernel of ``driver`` for ``variant`` (see ``_kernel_source``); its first call in this
+    process (generating and importing its module, compiling or loading it, running) is timed for the
+    report."""
+    name = _kernel_name(variant)
     if name in driver.timed:
-        return driver.kernel(kind, arrays, flat)(*args)
+        return driver.kernel(variant)(*args)
     with _compile_lock:
         t0 = time.perf_counter()
-        kernel = driver.kernel(kind, arrays, flat)
+        kernel = driver.kernel(variant)
         result = kernel(*args)
         seconds = time.perf_counter() - t0
         if name in driver.timed:
@@ -1273,7 +1616,7 @@ def _timed(driver, kind, arrays, flat, *args):
         entry["kernels"][name] = {
             "first_call_seconds": seconds,
             "from_cache": bool(sum(stats.cache_hits.values())) and not sum(stats.cache_misses.values()),
-            "module": driver.paths[(kind, arrays, flat)],
+            "module": driver.paths[variant],
         }
         entry["first_call_seconds"] = sum(k["first_call_seconds"] for k in entry["kernels"].values())
         entry["from_cache"] = all(k["from_cache"] for k in entry["kernels"].values())
@@ -1317,31 +1660,31 @@ def evaluate(program, steps, step_strides, start, out, shape, operand_strides) -
         # one type per step kind: 1-D, C-contiguous (flat is), read-only and aligned
         sbuf = _ro(flat if flat.flags.aligned else flat.copy())
     flat_out = out.reshape(-1)
-    if flat_out.dtype == np.float64:
-        out64, out32 = flat_out, _EMPTY_OUT[np.dtype(np.float32)]
+    if flat_out.dtype != np.float64:
+        store = _ROUND32
     else:
-        out64, out32 = _EMPTY_OUT[np.dtype(np.float64)], flat_out
+        store = _DIRECT if prep.direct else _COPY
     opstr = operand_strides
     if not (isinstance(opstr, np.ndarray) and opstr.dtype == np.int64 and opstr.ndim == 2
             and opstr.flags.c_contiguous and not opstr.flags.writeable):
         opstr = _ro(np.ascontiguousarray(np.asarray(opstr, dtype=np.int64).reshape(prep.nops, shape_a.size)))
     args = (prep.code, prep.opdata, prep.opoff, opstr, prep.tables, prep.nreg, prep.res, shape_a,
-            sbuf, int(sbase), sstr, float(start), out64, out32)
+            sbuf, int(sbase), sstr, float(start), flat_out)
     drv = prep.driver
     nthreads = _threads()
-    arrays = not prep.scalar_ok  # no array operands: a kernel without the operand gather
-    flat = shape_a.size == 1  # 1-D: plain loads, no multi-index
+    # no array operands: a kernel without the operand gather; 1-D: plain loads, no multi-index
+    variant = (kind, not prep.scalar_ok, shape_a.size == 1, store)
     if total < PARALLEL_THRESHOLD or nthreads == 1:
-        _timed(drv, kind, arrays, flat, *args, 0, total, prep.work())
+        _timed(drv, variant, *args, 0, total, prep.work())
         return
     # a few chunks per thread, each a whole number of blocks: every element is computed by the same
     # code whatever the split, so the result is bit-identical for any thread count
     chunk = max(BLOCK, -(-total // (4 * nthreads * BLOCK)) * BLOCK)
-    if _kernel_name(kind, arrays, flat) not in drv.timed:
+    if _kernel_name(variant) not in drv.timed:
         # compile (or load) before fanning out
-        _timed(drv, kind, arrays, flat, *args, 0, min(chunk, total), prep.work())
+        _timed(drv, variant, *args, 0, min(chunk, total), prep.work())
     bounds = [(lo, min(lo + chunk, total)) for lo in range(0, total, chunk)]
-    kernel = drv.kernel(kind, arrays, flat)
+    kernel = drv.kernel(variant)
     taken = [0]
     take_lock = threading.Lock()
 
@@ -1391,6 +1734,7 @@ def scalar(program, t: float) -> float:
         return float(out[0])
     drv = prep.driver
     if "scalar" in drv.timed:
-        return drv.kernel(None)(prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res, float(t))
-    return _timed(drv, None, False, False, prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res,
+        return drv.kernel(_SCALAR_VARIANT)(prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res,
+                                           float(t))
+    return _timed(drv, _SCALAR_VARIANT, prep.code, prep.opdata, prep.opoff, prep.tables, prep.nreg, prep.res,
                   float(t))

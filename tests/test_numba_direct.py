@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import pathlib
 import subprocess
@@ -275,3 +276,60 @@ def test_compile_report():
     report = nb.compile_report()
     assert "families" in report and report["families"]
     assert all("from_cache" in v for v in report["families"].values())
+
+
+# -- the block loops compiled with their helpers inlined (_flatten) and, for kernels without array
+# operands, with _uniform folded to true
+
+PER_ELEMENT = [  # (op, parameters with a per-element one, mode, reference)
+    (P.STEP_DECAY, lambda v: (1.0, v, 30.), 0, lambda t, v: R.step_decay(t, 1.0, v, 30.)),
+    (P.EXPONENTIAL, lambda v: (1.0, v, 7., 0.01), 1, lambda t, v: R.exponential(t, 1.0, v, 7., 0.01, True)),
+    (P.CYCLIC, lambda v: (0.1, 1.0, 20., 30., v), 2, lambda t, v: R.cyclic(t, 0.1, 1.0, 20., 30., v, "exp_range")),
+    (P.POLYNOMIAL, lambda v: (1.0, 0.01, 1000., 3.0 * v), 0, lambda t, v: R.polynomial(t, 1.0, 0.01, 1000., 3.0 * v)),
+    (P.COSINE_RESTARTS, lambda v: (1.0, 10., 0.01, 2.0, v, 6.0), 0,
+     lambda t, v: R.cosine_restarts(t, 1.0, 10., 0.01, 2.0, v, 6.0)),
+]
+
+
+@pytest.mark.parametrize("case", PER_ELEMENT, ids=["step_decay", "exponential", "cyclic", "polynomial", "restarts"])
+def test_per_element_operands_and_uniform_folding(case):
+    op, params, mode, ref = case
+    t = np.arange(0.0, 2000.0, 0.75)
+    v = np.random.default_rng(op).uniform(0.5, 0.99, t.size)
+    close(run(build(op, params(v), mode), t), ref(t, v))
+    # an array operand holding one value (the general loops, uniform at run time) gives the bits of the
+    # scalar operand (the loops generated with _uniform folded to true)
+    same = run(build(op, params(np.full(t.size, 0.9)), mode), t)
+    np.testing.assert_array_equal(same, run(build(op, params(0.9), mode), t))
+
+
+@pytest.mark.parametrize("name", sorted(nb._BLOCKS))
+def test_block_loops_flatten(name):
+    for constants in (None, {"_uniform": True}):
+        source, free = nb._flatten(nb._BLOCKS[name], constants)
+        tree = ast.parse(source)
+        assert all(hasattr(nb, n) for n in free), free
+        assert not [node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name) and node.func.id in nb._INLINE]
+
+
+def _helper_in_branch(d, t, n):
+    for i in range(n):
+        d[i] = 0.0 if t[i] == 0.0 else _sdiv(1.0, t[i])  # noqa: F821
+
+
+def _helper_after_or(d, t, n):
+    for i in range(n):
+        d[i] = float(t[i] == 0.0 or _sdiv(1.0, t[i]) > 1.0)  # noqa: F821
+
+
+def _helper_in_while(d, t, n):
+    i = 0
+    while _sdiv(i, n) < 1.0:  # noqa: F821
+        i += 1
+
+
+@pytest.mark.parametrize("fn", [_helper_in_branch, _helper_after_or, _helper_in_while])
+def test_flatten_refuses_a_helper_that_would_run_unconditionally(fn):
+    with pytest.raises(TypeError, match="inlined helper"):
+        nb._flatten(fn)
