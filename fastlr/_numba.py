@@ -24,8 +24,8 @@ The family block loops are compiled from their source with the math helpers inli
 front end per call site), which outweighed the small helpers' own code. The helpers (``@_inline``) are
 plain Python; each block loop (``@_block``) is written, helpers expanded, to a module in the cache
 directory like the kernels, once per machine. The kernels whose operands are all scalars (and the
-scalar entry point) get block loops with ``_uniform`` folded to true, without the loops for an operand
-varying within a block.
+scalar entry point) get block loops with ``_uniform`` and ``_scalar_operands`` folded to true, without
+the code for an operand varying within a block.
 
 Every kernel is ``@njit(cache=True, nogil=True, error_model="numpy")``, without fastmath (IEEE division
 by zero, no reassociation, no fused multiply-add), so results do not depend on the vector width. The
