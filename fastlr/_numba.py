@@ -24,8 +24,8 @@ The family block loops are compiled from their source with the math helpers inli
 front end per call site), which outweighed the small helpers' own code. The helpers (``@_inline``) are
 plain Python; each block loop (``@_block``) is written, helpers expanded, to a module in the cache
 directory like the kernels, once per machine. The kernels whose operands are all scalars (and the
-scalar entry point) get block loops with ``_uniform`` folded to true, without the loops for an operand
-varying within a block.
+scalar entry point) get block loops with ``_uniform`` and ``_scalar_operands`` folded to true, without
+the code for an operand varying within a block.
 
 Every kernel is ``@njit(cache=True, nogil=True, error_model="numpy")``, without fastmath (IEEE division
 by zero, no reassociation, no fused multiply-add), so results do not depend on the vector width. The
@@ -381,7 +381,7 @@ def _flatten_body(stmts, counter):
 
 class _Fold(ast.NodeTransformer):
     """Replaces the calls of the functions ``constants`` names by their values, and drops the branches
-    that can no longer run."""
+    that can no longer run (conditions only: an ``and``/``or`` is folded for its truth value)."""
 
     def __init__(self, constants):
         self.constants = constants
@@ -403,6 +403,34 @@ class _Fold(ast.NodeTransformer):
         if isinstance(node.test, ast.Constant):
             return (node.body if node.test.value else node.orelse) or [ast.Pass()]
         return node
+
+    def visit_BoolOp(self, node):
+        # in a condition: a true operand decides an ``or``, a false one an ``and``; the other is dropped
+        self.generic_visit(node)
+        decisive = isinstance(node.op, ast.Or)
+        values = []
+        for value in node.values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, bool):
+                if value.value == decisive:
+                    return ast.copy_location(ast.Constant(decisive), node)
+            else:
+                values.append(value)
+        if len(values) <= 1:
+            return values[0] if values else ast.copy_location(ast.Constant(not decisive), node)
+        node.values = values
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Not) and isinstance(node.operand, ast.Constant):
+            return ast.copy_location(ast.Constant(not node.operand.value), node)
+        return node
+
+
+def _scalar_operands():
+    """In a block loop, whether every operand is a scalar: replaced by true in the loops generated for the
+    kernels without array operands, by false in the others (``_block_source``); never called."""
+    raise AssertionError("replaced by a constant when a block loop is generated")
 
 
 def _flatten(fn, constants=None):
@@ -775,27 +803,29 @@ def _restart_cycle(t, c, m):
 
 
 @_inline
-def _in_cycle(t, c, m, dec, kc, km, kd, ci, s0, s1):
-    """Whether step ``t`` of parameters ``c, m, dec`` is in cycle ``ci`` of ``kc, km, kd``: ``s0 <= t < s1``."""
-    return c == kc and m == km and dec == kd and t < s1 and (s0 <= t or ci == 0.0)
+def _in_cycle(t, ci, s0, s1):
+    """Whether step ``t`` is in cycle ``ci``: ``s0 <= t < s1`` (the first cycle takes any ``t < s1``)."""
+    return t < s1 and (s0 <= t or ci == 0.0)
 
 
 @_block
 def _f_cosine_restarts(d, t, pk, cs, mn, m, dec, lim, n):
     # runs of elements in one cycle, on the same side of the cycle limit: the cycle is searched when an
-    # element leaves it, and each run is one vectorizable loop (a curve's runs are whole cycles)
+    # element leaves it, and each run is one vectorizable loop (a curve's runs are whole cycles). The
+    # parameters of an element are compared with the run's unless they are scalars
     kc = np.nan
     km = np.nan
     kd = np.nan
     ci = 0.0
     s0 = 0.0
-    s1 = -1.0
+    s1 = -np.inf  # no cycle yet
     length = 1.0
     dpow = 1.0
     j = n - n  # an int64 like n
     while j < n:
         tj = t[j]
-        if not _in_cycle(tj, cs[j], m[j], dec[j], kc, km, kd, ci, s0, s1):
+        if not (_in_cycle(tj, ci, s0, s1)
+                and (_scalar_operands() or (cs[j] == kc and m[j] == km and dec[j] == kd))):
             kc = cs[j]
             km = m[j]
             kd = dec[j]
@@ -805,7 +835,8 @@ def _f_cosine_restarts(d, t, pk, cs, mn, m, dec, lim, n):
         past = ci >= lim[j]
         end = j + 1
         while end < n:
-            if not _in_cycle(t[end], cs[end], m[end], dec[end], kc, km, kd, ci, s0, s1) or (ci >= lim[end]) != past:
+            if not (_in_cycle(t[end], ci, s0, s1) and (_scalar_operands() or (
+                    cs[end] == kc and m[end] == km and dec[end] == kd and (ci >= lim[end]) == past))):
                 break
             end += 1
         if past:
@@ -1404,9 +1435,9 @@ _block_loops: dict = {}  # (name, uniform) -> dispatcher
 def _block_loop(name, uniform=False):
     """The compiled block loop ``name`` (see ``_block``): its source with the helpers inlined, written to a
     module in the cache directory and imported (so that numba caches it), once per process. ``uniform``:
-    for kernels whose operands are all scalars, where ``_uniform`` is true (the loops for an operand
-    varying within a block are left out)."""
-    uniform = uniform and any(isinstance(n, ast.Name) and n.id == "_uniform"
+    for kernels whose operands are all scalars, where ``_uniform`` and ``_scalar_operands`` are true (the
+    loops for an operand varying within a block are left out)."""
+    uniform = uniform and any(isinstance(n, ast.Name) and n.id in ("_uniform", "_scalar_operands")
                               for n in ast.walk(_function_ast(_BLOCKS[name])[0]))
     key = (name, uniform)
     fn = _block_loops.get(key)
@@ -1423,7 +1454,8 @@ def _block_loop(name, uniform=False):
 
 def _block_source(name, uniform):
     """The module of the block loop ``name``: its flattened source, importing the names it uses."""
-    source, free = _flatten(_BLOCKS[name], {"_uniform": True} if uniform else None)
+    source, free = _flatten(_BLOCKS[name], {"_uniform": True, "_scalar_operands": True} if uniform
+                            else {"_scalar_operands": False})
     space = globals()
     missing = [n for n in free if n not in space]
     if missing:
