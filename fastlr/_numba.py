@@ -1163,11 +1163,11 @@ _RUN_BLOCK = '''{gather}        for pc in range(ninstr):
 {store}'''
 
 # per store mode: the destination of an instruction, and the store after the block's instructions
+_STORE_LOOP = "        r = regs[res]\n        for j in range(n):\n            out[b0 + j] = {}\n"
 _STORES = {
     _DIRECT: ("out[b0:b0 + n] if pc == ninstr - 1 else regs[row[1]]", ""),
-    _COPY: ("regs[row[1]]", "        r = regs[res]\n        for j in range(n):\n            out[b0 + j] = r[j]\n"),
-    _ROUND32: ("regs[row[1]]",
-               "        r = regs[res]\n        for j in range(n):\n            out[b0 + j] = np.float32(r[j])\n"),
+    _COPY: ("regs[row[1]]", _STORE_LOOP.format("r[j]")),
+    _ROUND32: ("regs[row[1]]", _STORE_LOOP.format("np.float32(r[j])")),
 }
 
 _SERIAL = '''
