@@ -34,7 +34,6 @@ constexpr int64_t kBlock = 256;
 
 namespace FASTLR_ARCH_NS {
 
-FASTLR_INLINE double sel(bool c, double a, double b) { return c ? a : b; }
 FASTLR_INLINE double dmin(double a, double b) { return a < b ? a : b; }   // np.minimum for non-NaN
 FASTLR_INLINE double dmax(double a, double b) { return a > b ? a : b; }   // np.maximum for non-NaN
 FASTLR_INLINE double clip01(double x) { return dmin(dmax(x, 0.0), 1.0); }
