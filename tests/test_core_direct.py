@@ -280,6 +280,41 @@ def test_paths_and_threads_bit_identical(case):
 _FMA_OPCODES = (P.COSINE, P.COSINE_RESTARTS, P.WARMUP_COSINE, P.WARMUP_STABLE_DECAY, P.ONE_CYCLE)
 
 
+# Families whose C++ block loop runs in passes (interpreter.hpp eval_passes: Polynomial with a shared
+# power outside {0, 0.5, 1, 2}, Exponential, Tanh, OneCycle's cosine anneal): every path must give
+# the bits of the one-element F::eval, whatever the block and vector tails.
+_PASSES_CASES = [
+    (P.POLYNOMIAL, [0.1, 1e-4, 997.0, 1.5], 0),
+    (P.POLYNOMIAL, [0.1, 0.0, 997.0, 3.0], 0),
+    (P.POLYNOMIAL, [0.1, 0.0, 997.0, 0.5], 0),
+    (P.POLYNOMIAL, [0.1, 0.0, 997.0, 0.0], 0),
+    (P.EXPONENTIAL, [0.1, 0.996, 3.0, 1e-5], 0),
+    (P.EXPONENTIAL, [0.1, 0.9, 7.0, 0.0], 1),
+    (P.TANH, [0.1, 997.0, 1e-4, -7.0, 3.0], 0),
+    (P.ONE_CYCLE, [0.1, 997.0, 0.3, 25.0, 1e4], 0),
+    (P.ONE_CYCLE, [0.1, 997.0, 0.3, 25.0, 1e4], 2),
+]
+
+
+@pytest.mark.parametrize("opcode, params, mode", _PASSES_CASES,
+                         ids=["poly_1.5", "poly_3", "poly_0.5", "poly_0", "exponential", "exponential_stair",
+                              "tanh", "one_cycle_cos", "one_cycle_cos_three"])
+def test_block_passes_match_every_path(opcode, params, mode, path):
+    n = 1237  # four blocks of 256 and a tail of 213, not a multiple of the vector width
+    t = np.arange(n) * 1.01
+    prog = build(opcode, params, mode)
+    got = evaluate(prog, t)
+    cp = core_program(prog)
+    np.testing.assert_array_equal(got, [cp.scalar(float(x)) for x in t])
+    np.testing.assert_array_equal(evaluate(prog, t, dtype=np.float32), got.astype(np.float32))
+    whole = evaluate(prog, np.arange(n, dtype=np.float64))
+    np.testing.assert_array_equal(curve(prog, n), whole)
+    np.testing.assert_array_equal(curve(prog, n, dtype=np.float32), whole.astype(np.float32))
+    # the per-element operand loop (no passes) gives the same bits
+    per_element = [np.full(n, v) if k == len(params) - 1 else v for k, v in enumerate(params)]
+    np.testing.assert_array_equal(evaluate(build(opcode, per_element, mode), t), got)
+
+
 def test_random_steps_restarts_and_cyclic():
     rng = np.random.default_rng(0)
     t = np.concatenate([rng.uniform(0, 1e5, 50_000), rng.integers(0, 10**7, 50_000).astype(float)])

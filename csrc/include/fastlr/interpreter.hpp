@@ -78,6 +78,36 @@ struct has_evalv0 { static constexpr bool value = false; };
 template <class F>
 struct has_evalv0<F, decltype(void(F::kVecOp0))> { static constexpr bool value = F::kVecOp0; };
 
+// Families with a long dependency chain per element (an exp, a log, divisions) evaluate a block in
+// passes: F::pass1 .. F::pass<kPasses> over the whole block, each keeping its intermediates in a
+// small array (L1). Fused into one loop, each element's chain of ~100 cycles holds so many
+// instructions that the out-of-order window covers only two or three vectors at a time and the
+// loop runs at about one instruction per cycle; split, each pass's shorter chain overlaps across
+// many vectors (docs/engine.md has the figures). F::eval (scalar) composes the same passes: the
+// same bits.
+template <class F, class = void>
+struct has_passes { static constexpr bool value = false; };
+template <class F>
+struct has_passes<F, decltype(void(F::kPasses))> { static constexpr bool value = F::kPasses >= 2; };
+
+// n <= kBlock elements of the steps t into out, in F::kPasses passes (2 or 3).
+template <class F, class OutT>
+inline void eval_passes(const double* t, OutT* out, int64_t n, const typename F::P& p) {
+    using Mid1 = decltype(F::pass1(vd(), p));
+    Mid1 mid1[kBlock / kLanes];
+    const int64_t nv = n / kLanes;
+    for (int64_t k = 0; k < nv; ++k) mid1[k] = F::pass1(loadv(t + k * kLanes), p);
+    if constexpr (F::kPasses == 3) {
+        using Mid2 = decltype(F::pass2(vd(), mid1[0], p));
+        Mid2 mid2[kBlock / kLanes];
+        for (int64_t k = 0; k < nv; ++k) mid2[k] = F::pass2(loadv(t + k * kLanes), mid1[k], p);
+        for (int64_t k = 0; k < nv; ++k) storev(out + k * kLanes, F::pass3(loadv(t + k * kLanes), mid2[k], p));
+    } else {
+        for (int64_t k = 0; k < nv; ++k) storev(out + k * kLanes, F::pass2(loadv(t + k * kLanes), mid1[k], p));
+    }
+    for (int64_t i = nv * kLanes; i < n; ++i) out[i] = OutT(F::eval(t[i], p));
+}
+
 template <class F>
 inline void run_family(Block& b, const int64_t* ins) {
     const double* t = b.reg[ins[2]];
@@ -100,6 +130,7 @@ inline void run_family(Block& b, const int64_t* ins) {
             }
         }
         const typename F::P p = F::load(v);
+        if constexpr (has_passes<F>::value) return eval_passes<F>(t, dst, n, p);
         int64_t i = 0;
         if constexpr (has_evalv<F>::value) {
             for (; i + kLanes <= n; i += kLanes) storev(dst + i, F::evalv(loadv(t + i), p));
@@ -237,6 +268,8 @@ inline void run_instruction(Block& b, const int64_t* ins) {
             const int64_t power = ins[kFieldOps + 3];
             if (b.op_const[power] && b.opp[power][0] == 1.0) return run_family<PolynomialF<1>>(b, ins);
             if (b.op_const[power] && b.opp[power][0] == 2.0) return run_family<PolynomialF<2>>(b, ins);
+            if (b.op_const[power] && b.opp[power][0] != 0.0 && b.opp[power][0] != 0.5)
+                return run_family<PolynomialF<3>>(b, ins);
             break;  // the general power: visit_family below
         }
         case op::MULTI_STEP: {
@@ -399,6 +432,15 @@ inline void fused_loop(const typename F::P& p, double st, double sd, int64_t ss,
         const int m = int((end - c0) < kChunk ? (end - c0) : kChunk);
         const double k0 = double(c0 * ss);
         OutT* o = out + c0;
+        if constexpr (has_passes<F>::value) {
+            alignas(32) double steps[kBlock];
+            for (int j0 = 0; j0 < m; j0 += int(kBlock)) {
+                const int mb = (m - j0) < int(kBlock) ? (m - j0) : int(kBlock);
+                for (int j = 0; j < mb; ++j) steps[j] = st + (k0 + double(j0 + j) * sd);
+                eval_passes<F>(steps, o + j0, mb, p);
+            }
+            continue;
+        }
         int j = 0;
         if constexpr (has_evalv<F>::value) {
             // u = k0 + j * sd, stepped by kLanes * sd: integers below 2**53, so every sum is exact and
@@ -442,12 +484,14 @@ inline void fused_curve(const ProgramView& P, const int64_t* ins, const EvalArgs
         fused_loop<F>(p, A.start, double(ss), ss, begin, end, static_cast<double*>(A.out));
 }
 
-// Polynomial's common powers 1 and 2 have vectorized loops of their own (see polynomial.hpp).
+// Polynomial's common powers 1 and 2 have vectorized loops of their own, and any other power shared
+// by the call one without the power's tests (see polynomial.hpp).
 inline void fused_polynomial(const ProgramView& P, const int64_t* ins, const EvalArgs& A, int64_t begin,
                              int64_t end) {
     const double power = P.data[P.offset[ins[kFieldOps + 3]]];
     if (power == 1.0) return fused_curve<PolynomialF<1>>(P, ins, A, begin, end);
     if (power == 2.0) return fused_curve<PolynomialF<2>>(P, ins, A, begin, end);
+    if (power != 0.0 && power != 0.5) return fused_curve<PolynomialF<3>>(P, ins, A, begin, end);
     fused_curve<PolynomialF<0>>(P, ins, A, begin, end);
 }
 

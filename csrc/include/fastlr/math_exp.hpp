@@ -173,35 +173,52 @@ FASTLR_INLINE vd two_prod_err_(vd a, vd b, vd p) {
 // g ** e for g > 0 given log(g) = lhi + llo to ~64 bits (computed once per parameter with logl):
 // exp of the double-double product e * log(g). Relative error ~1 ulp for any magnitude of e.
 // e == 0, 1, 2 are exact (1, g, g * g as numpy's pow gives them).
+// e * log(g) as the double-double yh + yl, the argument pow_log_t takes exp of (split out so that
+// a block loop can run it as a pass of its own: interpreter.hpp, eval_passes).
 template <class V>
-FASTLR_INLINE V pow_log_t(double g, V e, double lhi, double llo) {
+struct PowLogArg { V e, yh, yl; };
+
+template <class V>
+FASTLR_INLINE PowLogArg<V> pow_log_arg_t(V e, double lhi, double llo) {
     const V yh = e * lhi;
     V yl = two_prod_err_(e, vconst<V>(lhi), yh) + e * llo;
     // |yl| >= 1 only where |yh| >= 2**53 (exp saturates on yh alone); a NaN or inf yl (e * log(g)
     // overflowed, or Dekker's split of a huge e did) is dropped the same way, in both builds
     yl = fabs_(yl) < 1.0 ? yl : 0.0;
-    const V r = exp_dd_t(yh, yl);
-    return e == 0.0 ? 1.0 : (e == 1.0 ? g : (e == 2.0 ? g * g : r));
+    return {e, yh, yl};
+}
+
+template <class V>
+FASTLR_INLINE V pow_log_fin_t(double g, const PowLogArg<V>& a) {
+    const V r = exp_dd_t(a.yh, a.yl);
+    return a.e == 0.0 ? 1.0 : (a.e == 1.0 ? g : (a.e == 2.0 ? g * g : r));
+}
+
+template <class V>
+FASTLR_INLINE V pow_log_t(double g, V e, double lhi, double llo) {
+    return pow_log_fin_t(g, pow_log_arg_t(e, lhi, llo));
 }
 
 // x ** y for x in [0, 1] (Polynomial's base; y > 0 shared by the lanes): exp(y log x); the result is
 // <= 1, so its error relative to 1 stays below an ulp or two. Exact for x in {0, 1} and for
 // y in {1, 2, 0.5} (x, x * x and the correctly rounded sqrt, as numpy's pow gives them).
+// The exp(y log x) case in two halves, pow_unit_exp_fin_t(x, y * log_t(x)), so that a block loop
+// with a power known to be none of those can run them as passes without the power's tests
+// (PolynomialF<3>); pow_unit_t composes the same operations (the same bits).
+template <class V>
+FASTLR_INLINE V pow_unit_exp_fin_t(V x, V y_log_x) {
+    V v = exp_t(y_log_x);
+    v = x == 1.0 ? 1.0 : v;
+    return x == 0.0 ? 0.0 : v;
+}
+
 template <class V>
 FASTLR_INLINE V pow_unit_t(V x, double y) {
-    V v;
-    if (y == 1.0) {
-        v = x;
-    } else if (y == 2.0) {
-        v = x * x;
-    } else if (y == 0.5) {
-        v = sqrt_(x);
-    } else {
-        v = exp_t(y * log_t(x));
-        v = x == 1.0 ? 1.0 : v;
-    }
-    v = x == 0.0 ? 0.0 : v;
-    return y == 0.0 ? vconst<V>(1.0) : v;
+    if (y == 0.0) return vconst<V>(1.0);
+    if (y == 1.0) return x;
+    if (y == 2.0) return x * x;
+    if (y == 0.5) return sqrt_(x);  // sqrt(0) = 0
+    return pow_unit_exp_fin_t(x, V(y * log_t(x)));
 }
 
 // The scalar forms, by their historical names.

@@ -13,14 +13,22 @@ struct ExponentialF {
     static constexpr bool kVec = true;  // has the vector form evalv
     struct P { double lr, gamma, step, min_lr, lhi, llo; };
     static FASTLR_INLINE P load(const double* v) { return {v[0], v[1], v[2], v[3], v[4], v[5]}; }
-    // Written once for scalars and vectors (the same operations per lane: the same bits).
+    // Two passes over a block (interpreter.hpp, eval_passes): the exponent and e * log(gamma), then
+    // the exp. Written once for scalars and vectors (the same operations per lane: the same bits).
+    static constexpr int kPasses = 2;
     template <class V>
-    static FASTLR_INLINE V eval_t(V t, const P& p) {
+    static FASTLR_INLINE PowLogArg<V> pass1(V t, const P& p) {
         V e = t / p.step;
         if constexpr (Staircase != 0) e = floor_t(e);
-        const V v = p.lr * pow_log_t(p.gamma, e, p.lhi, p.llo);
+        return pow_log_arg_t(e, p.lhi, p.llo);
+    }
+    template <class V>
+    static FASTLR_INLINE V pass2(V, const PowLogArg<V>& a, const P& p) {
+        const V v = p.lr * pow_log_fin_t(p.gamma, a);
         return v > p.min_lr ? v : p.min_lr;  // dmax
     }
+    template <class V>
+    static FASTLR_INLINE V eval_t(V t, const P& p) { return pass2(t, pass1(t, p), p); }
     static FASTLR_INLINE double eval(double t, const P& p) { return eval_t(t, p); }
     static FASTLR_INLINE vd evalv(vd t, const P& p) { return eval_t(t, p); }
 };

@@ -24,8 +24,16 @@ struct OneCycleF {
         const double initial = max_lr / v[3];
         return {max_lr, initial, initial / v[4], pct * total - 1.0, 2.0 * pct * total - 2.0, total - 1.0};
     }
-    template <class V, class M>
-    static FASTLR_INLINE V eval_t(V t, const P& p) {
+    // The cosine anneal runs in two passes over a block (interpreter.hpp, eval_passes): the phase and
+    // its fraction q (a division), then the cosine factor and the blend (~20% faster on one core);
+    // the linear anneal's chain is short, it stays one loop (passes measured ~15% slower there).
+    // Written once for scalars and vectors (the same operations per lane: the same bits).
+    static constexpr int kPasses = kLinear ? 0 : 2;
+    template <class V>
+    struct Phase { V q, from, to; };
+    template <class V>
+    static FASTLR_INLINE Phase<V> pass1(V t, const P& p) {
+        using M = decltype(t < t);
         const V th = t < p.last_end ? t : p.last_end;  // dmin
         V start, end, from, to;
         const M in1 = th <= p.first_end;
@@ -50,11 +58,18 @@ struct OneCycleF {
         q = q > 0.0 ? q : 0.0;  // clip01
         q = q < 1.0 ? q : 1.0;
         q = den <= 0.0 ? 1.0 : q;
-        V c;
-        if (kLinear) c = 1.0 - q;
-        else c = cos_factor_t<V, M>(q);
-        return to * (1.0 - c) + from * c;  // q = 1 from T - 1 on: exactly the phase's end value
+        return {q, from, to};
     }
+    template <class V>
+    static FASTLR_INLINE V pass2(V, const Phase<V>& ph, const P&) {
+        using M = decltype(ph.q < ph.q);
+        V c;
+        if (kLinear) c = 1.0 - ph.q;
+        else c = cos_factor_t<V, M>(ph.q);
+        return ph.to * (1.0 - c) + ph.from * c;  // q = 1 from T - 1 on: exactly the phase's end value
+    }
+    template <class V, class M>
+    static FASTLR_INLINE V eval_t(V t, const P& p) { return pass2(t, pass1(t, p), p); }
     static FASTLR_INLINE double eval(double t, const P& p) { return eval_t<double, bool>(t, p); }
     static FASTLR_INLINE vd evalv(vd t, const P& p) { return eval_t<vd, vm>(t, p); }
 };
