@@ -127,6 +127,40 @@ def test_family_matches_reference(case):
                   <= np.spacing(want.astype(np.float32)))
 
 
+@pytest.mark.parametrize("case", FAMILIES, ids=[c[0] for c in FAMILIES])
+def test_float32_is_the_float64_result_rounded(case):
+    # the float32 kernels write the last instruction into a buffer of their own (rbuf), then round:
+    # the same bits as the float64 kernels' result, rounded once
+    _, op, params, mode, table, _ = case
+    prog = build(op, params, mode, table)
+    np.testing.assert_array_equal(run(prog, T, np.float32), run(prog, T).astype(np.float32))
+    grid = T[:702].reshape(27, 26)[::-1, ::2]  # the N-d kernel, strided steps
+    np.testing.assert_array_equal(run(prog, grid, np.float32), run(prog, grid).astype(np.float32))
+
+
+def test_float32_when_the_result_is_not_the_last_instruction():
+    # the result register is written first and a later instruction writes another one: the float32
+    # kernel must read the result register, not its rbuf
+    b = P.ProgramBuilder()
+    first = b.emit(P.COSINE, operands=(b.operand(1.0), b.operand(700.), b.operand(0.1)))
+    b.emit(P.LINEAR, operands=(b.operand(5.0), b.operand(6.0), b.operand(10.)))
+    prog = b.build(first)
+    want = R.cosine(T, 1.0, 700., 0.1)
+    got = run(prog, T)
+    close(got, want)
+    np.testing.assert_array_equal(run(prog, T, np.float32), got.astype(np.float32))
+
+
+def test_per_element_operands_float32():
+    # a per-element operand of a 1-D output is copied through a view (a contiguous run)
+    t = np.arange(0.0, 3000.0, 1.5)
+    peak = np.random.default_rng(3).uniform(0.5, 1.0, t.size)
+    prog = build(P.WARMUP_COSINE, (peak, 2000., 100., 0.01, 0.0))
+    got = run(prog, t)
+    close(got, R.warmup_cosine(t, peak, 2000., 100., 0.01, 0.0))
+    np.testing.assert_array_equal(run(prog, t, np.float32), got.astype(np.float32))
+
+
 EXACT = [  # (op, params, mode, points, expected)
     (P.WARMUP_COSINE, (1.0, 1000., 100., 0.1, 0.01), 0, [0., 100., 1000., 5000.], [0.01, 1.0, 0.1, 0.1]),
     (P.COSINE, (1.0, 1000., 0.1), 0, [0., 1000., 1e9], [1.0, 0.1, 0.1]),
