@@ -315,6 +315,36 @@ def test_block_passes_match_every_path(opcode, params, mode, path):
     np.testing.assert_array_equal(evaluate(build(opcode, per_element, mode), t), got)
 
 
+@pytest.mark.parametrize("k", [1, 3, 16, 17, 40])
+def test_tables_one_piece_and_search_paths(k, path):
+    # PiecewiseLinear, PiecewiseConstant and MultiStep handle a block whose steps lie in one piece with
+    # the piece's constants, and search the others (a count for k <= 16, a binary search above): sorted
+    # steps (mostly one-piece blocks) and the same steps shuffled (every block searched) give the same bits
+    rng = np.random.default_rng(k)
+    bounds = np.sort(rng.choice(np.arange(1, 5000), k, replace=False)).astype(np.float64)
+    values = rng.uniform(0.1, 1.0, k + 1)
+    t = np.arange(0, 6000, 0.5)
+    perm = rng.permutation(t.size)
+    b = P.ProgramBuilder()
+    off, _ = b.table(list(bounds) + list(values[:k]))
+    linear = b.build(b.emit(P.PIECEWISE_LINEAR, src=0, table=(off, k)))
+    b = P.ProgramBuilder()
+    off, _ = b.table(list(bounds) + list(values))
+    constant = b.build(b.emit(P.PIECEWISE_CONSTANT, src=0, table=(off, k)))
+    multi = build(P.MULTI_STEP, [0.3, 0.8], table=list(bounds))
+    cases = [(linear, lambda x: R.piecewise_linear(x, bounds, values[:k])),
+             (constant, lambda x: R.piecewise_constant(x, bounds, values)),
+             (multi, lambda x: R.multi_step(x, 0.3, 0.8, bounds))]
+    for prog, ref in cases:
+        got = evaluate(prog, t)
+        assert_close(got, ref(t))
+        np.testing.assert_array_equal(evaluate(prog, t[perm]), got[perm])
+        np.testing.assert_array_equal(evaluate(prog, bounds), ref(bounds))  # exact at the boundaries
+        whole = np.arange(6000, dtype=np.float64)
+        np.testing.assert_array_equal(curve(prog, 6000), evaluate(prog, whole))
+        np.testing.assert_array_equal(evaluate(prog, whole[perm[perm < 6000]]), evaluate(prog, whole)[perm[perm < 6000]])
+
+
 def test_random_steps_restarts_and_cyclic():
     rng = np.random.default_rng(0)
     t = np.concatenate([rng.uniform(0, 1e5, 50_000), rng.integers(0, 10**7, 50_000).astype(float)])

@@ -12,6 +12,13 @@ namespace FASTLR_ARCH_NS {
 inline void multi_step_block(const double* t, const double* lr, const double* gamma, bool gamma_const,
                              const double* milestones, int64_t k, double* cnt, double* pw,
                              double* dst, int64_t n) {
+    int64_t piece;
+    if (gamma_const && n > 1 && one_piece(milestones, k, t, n, piece)) {
+        // one interval between milestones (most blocks of a curve): one power
+        const double pw1 = std::pow(gamma[0], double(piece));
+        for (int64_t i = 0; i < n; ++i) dst[i] = lr[i] * pw1;
+        return;
+    }
     count_le(milestones, k, t, cnt, n);
     if (gamma_const && n > k + 1 && k + 1 <= kBlock) {
         const double g = gamma[0];

