@@ -315,6 +315,23 @@ def test_block_passes_match_every_path(opcode, params, mode, path):
     np.testing.assert_array_equal(evaluate(build(opcode, per_element, mode), t), got)
 
 
+@pytest.mark.parametrize("opcode, params, mode", [
+    (P.WARMUP_COSINE, [1e-3, 20000.0, 100.0, 1e-5, 0.0], 0),
+    (P.WARMUP_STABLE_DECAY, [1e-3, 20000.0, 100.0, 5000.0, 1e-5, 0.0], 0),
+    (P.WARMUP_STABLE_DECAY, [1e-3, 20000.0, 100.0, 5000.0, 1e-5, 0.0], 1),
+    (P.WARMUP_STABLE_DECAY, [1e-3, 20000.0, 100.0, 5000.0, 1e-5, 0.0], 2),
+    (P.WARMUP_STABLE_DECAY, [1e-3, 20000.0, 100.0, 5000.0, 1e-5, 0.0], 3),
+], ids=["warmup_cosine", "wsd_linear", "wsd_cosine", "wsd_1-sqrt", "wsd_1-square"])
+def test_curve_chunks_past_the_warmup(opcode, params, mode, path):
+    # a fused curve evaluates chunks of 4096 steps that lie after the warmup without its operations
+    # (evalv_decay): the same bits as every lane's full formula (the block path)
+    prog = build(opcode, params, mode)
+    whole = np.arange(25000, dtype=np.float64)
+    got = curve(prog, 25000)
+    np.testing.assert_array_equal(got, evaluate(prog, whole))
+    np.testing.assert_array_equal(curve(prog, 25000, dtype=np.float32), got.astype(np.float32))
+
+
 @pytest.mark.parametrize("k", [1, 3, 16, 17, 40])
 def test_tables_one_piece_and_search_paths(k, path):
     # PiecewiseLinear, PiecewiseConstant and MultiStep handle a block whose steps lie in one piece with

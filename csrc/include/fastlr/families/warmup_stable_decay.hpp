@@ -11,22 +11,49 @@ template <int Shape>
 struct WarmupStableDecayF {
     static constexpr int kOps = 6;
     static constexpr int kLogOp = -1;
-    struct P { double peak, total, warm, decay, min_lr, init; };
-    static FASTLR_INLINE P load(const double* v) { return {v[0], v[1], v[2], v[3], v[4], v[5]}; }
-    static FASTLR_INLINE double shape(double x) {
-        if (Shape == 0) return 1.0 - x;
-        if (Shape == 1) return cos_factor_(x);
-        if (Shape == 2) return 1.0 - std::sqrt(x);
-        return 1.0 - x * x;
+    static constexpr bool kVec = true;  // has the vector form evalv
+    // the parameters and the start of the decay T - D (derived once per parameter set); the
+    // divisions by W and D stay true divisions, as in the reference
+    struct P { double peak, total, warm, decay, min_lr, init, decay_start; };
+    static FASTLR_INLINE P load(const double* v) { return {v[0], v[1], v[2], v[3], v[4], v[5], v[1] - v[3]}; }
+    template <class V>
+    static FASTLR_INLINE V shape(V x) {
+        if constexpr (Shape == 0) return 1.0 - x;
+        else if constexpr (Shape == 1) return cos_factor_t<V, mask_t<V>>(x);
+        else if constexpr (Shape == 2) return 1.0 - sqrt_(x);
+        else return 1.0 - x * x;
     }
-    static FASTLR_INLINE double eval(double t, const P& p) {
-        const double warm = blend(p.init, p.peak, safe_div(t, p.warm));
-        const double decay_start = p.total - p.decay;
-        const double s = shape(clip01(safe_div(t - decay_start, p.decay)));
-        const double decay = blend(p.min_lr, p.peak, s);
-        const double value = t < p.warm ? warm : (t < decay_start ? p.peak : decay);
+    // num / den as the reference's _safe_div for a den shared by the lanes (0 where den == 0)
+    template <class V>
+    static FASTLR_INLINE V div_shared(V num, double den) {
+        const V q = num / (den != 0.0 ? den : 1.0);
+        return den != 0.0 ? q : vconst<V>(0.0);
+    }
+    // From the end of the warmup on: peak until T - D, then the decay (the reference's
+    // clip01(_safe_div(t - (T - D), D)) through the shape, blended min -> peak).
+    template <class V>
+    static FASTLR_INLINE V stable_decay(V t, const P& p) {
+        V x = div_shared(V(t - p.decay_start), p.decay);
+        x = x > 0.0 ? x : 0.0;  // clip01
+        x = x < 1.0 ? x : 1.0;
+        const V s = shape(x);
+        const V decay = p.min_lr * (1.0 - s) + p.peak * s;  // blend(min_lr, peak, s)
+        return t < p.decay_start ? vconst<V>(p.peak) : decay;
+    }
+    // Written once for scalars and vectors (the same operations per lane: the same bits).
+    template <class V>
+    static FASTLR_INLINE V eval_t(V t, const P& p) {
+        const V c = div_shared(t, p.warm);
+        const V warm = p.init * (1.0 - c) + p.peak * c;  // blend(init, peak, c)
+        const V value = t < p.warm ? warm : stable_decay(t, p);
         return t >= p.total ? p.min_lr : value;
     }
+    static FASTLR_INLINE double eval(double t, const P& p) { return eval_t(t, p); }
+    static FASTLR_INLINE vd evalv(vd t, const P& p) { return eval_t(t, p); }
+    // Steps known to lie in [W, T) (a whole chunk of a curve): without the warmup's division (the
+    // same bits as eval_t, which selects stable_decay there).
+    static FASTLR_INLINE bool in_decay(double lo, double hi, const P& p) { return p.warm <= lo && hi < p.total; }
+    static FASTLR_INLINE vd evalv_decay(vd t, const P& p) { return stable_decay(t, p); }
 };
 
 }  // namespace FASTLR_ARCH_NS
