@@ -13,22 +13,32 @@ template <int Mode>
 struct CyclicF {
     static constexpr int kOps = 5;
     static constexpr int kLogOp = Mode == 2 ? 4 : -1;
-    struct P { double base, max_lr, up, down, gamma, lhi, llo; };
+    static constexpr bool kVec = true;  // has the vector form evalv
+    // the parameters, with the cycle length and the rising fraction (derived once per parameter set)
+    struct P { double base, max_lr, gamma, lhi, llo, total, ratio; };
     static FASTLR_INLINE P load(const double* v) {
-        if (Mode == 2) return {v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
-        return {v[0], v[1], v[2], v[3], v[4], 0.0, 0.0};
+        const double total = v[2] + v[3];
+        if (Mode == 2) return {v[0], v[1], v[4], v[5], v[6], total, v[2] / total};
+        return {v[0], v[1], v[4], 0.0, 0.0, total, v[2] / total};
     }
-    static FASTLR_INLINE double eval(double t, const P& p) {
-        const double total = p.up + p.down;
-        const double ratio = p.up / total;
-        const double cycle = floor_(1.0 + t / total);
-        const double x = 1.0 + t / total - cycle;
-        const double scale = x <= ratio ? x / ratio : safe_div(x - 1.0, ratio - 1.0);
-        double g = 1.0;
-        if (Mode == 1) g = exp2i_(-(cycle - 1.0));
-        if (Mode == 2) g = pow_log_(p.gamma, t, p.lhi, p.llo);
+    // Written once for scalars and vectors (the same operations per lane: the same bits).
+    template <class V>
+    static FASTLR_INLINE V eval_t(V t, const P& p) {
+        const V u = 1.0 + t / p.total;
+        const V cycle = floor_t(u);
+        const V x = u - cycle;
+        // safe_div(x - 1, ratio - 1): ratio - 1 is shared by the lanes
+        const double den = p.ratio - 1.0;
+        V fall = (x - 1.0) / (den != 0.0 ? den : 1.0);
+        fall = den != 0.0 ? fall : vconst<V>(0.0);
+        const V scale = x <= p.ratio ? V(x / p.ratio) : fall;
+        V g = vconst<V>(1.0);
+        if constexpr (Mode == 1) g = exp2i_t(V(-(cycle - 1.0)));
+        if constexpr (Mode == 2) g = pow_log_t(p.gamma, t, p.lhi, p.llo);
         return p.base + (p.max_lr - p.base) * scale * g;
     }
+    static FASTLR_INLINE double eval(double t, const P& p) { return eval_t(t, p); }
+    static FASTLR_INLINE vd evalv(vd t, const P& p) { return eval_t(t, p); }
 };
 
 }  // namespace FASTLR_ARCH_NS
