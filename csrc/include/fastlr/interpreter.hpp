@@ -643,7 +643,9 @@ inline void run_range(const ProgramView& P, const EvalArgs& A, int64_t begin, in
         const double* res = b.reg[P.result];
         if (A.out_kind == OUT_F32) {
             float* o = static_cast<float*>(A.out) + b0;
-            for (int64_t i = 0; i < n; ++i) o[i] = float(res[i]);
+            int64_t i = 0;
+            for (; i + kLanes <= n; i += kLanes) storev(o + i, loadv(res + i));
+            for (; i < n; ++i) o[i] = float(res[i]);
         } else if (!direct_out) {
             double* o = static_cast<double*>(A.out) + b0;
             for (int64_t i = 0; i < n; ++i) o[i] = res[i];
