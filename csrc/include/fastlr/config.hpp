@@ -36,16 +36,28 @@ namespace FASTLR_ARCH_NS {
 
 FASTLR_INLINE double dmin(double a, double b) { return a < b ? a : b; }   // np.minimum for non-NaN
 FASTLR_INLINE double dmax(double a, double b) { return a > b ? a : b; }   // np.maximum for non-NaN
-FASTLR_INLINE double clip01(double x) { return dmin(dmax(x, 0.0), 1.0); }
+
+// The reference's small helpers, written once for scalars and for the vectors of vec.hpp (any mix of
+// a scalar and a vector argument; a vector comparison's mask selects per lane): each lane does the
+// scalar form's operations.
+
+// x clipped to [0, 1] (np.clip for non-NaN).
+template <class V>
+FASTLR_INLINE V clip01(V x) {
+    x = x > 0.0 ? x : 0.0;
+    return x < 1.0 ? x : 1.0;
+}
 
 // a at c = 0, b at c = 1 (the reference's _blend; exact at both ends).
-FASTLR_INLINE double blend(double a, double b, double c) { return a * (1.0 - c) + b * c; }
+template <class A, class B, class C>
+FASTLR_INLINE auto blend(A a, B b, C c) { return a * (1.0 - c) + b * c; }
 
 // num / den where den != 0, else 0 (the reference's _safe_div).
-FASTLR_INLINE double safe_div(double num, double den) {
-    const bool nz = den != 0.0;
-    const double q = num / (nz ? den : 1.0);
-    return nz ? q : 0.0;
+template <class N, class D>
+FASTLR_INLINE auto safe_div(N num, D den) {
+    const auto nz = den != 0.0;
+    const auto q = num / (nz ? den : 1.0);
+    return nz ? q : decltype(q){};
 }
 
 FASTLR_INLINE uint64_t as_u64(double x) { uint64_t u; std::memcpy(&u, &x, 8); return u; }

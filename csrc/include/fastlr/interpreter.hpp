@@ -37,6 +37,11 @@ inline void log_pair(double g, double& hi, double& lo) {
     lo = double(l - (long double)hi);
 }
 
+// Step j of a curve's row: start + (k0 + j * stride), k0 the row's first index times the stride.
+// Every path (block, fused, scalar tail) computes it this way; the indices are integers below 2**53,
+// so the sums are exact and every path sees the same steps.
+FASTLR_INLINE double curve_step(double start, double k0, double j, double stride) { return start + (k0 + j * stride); }
+
 constexpr int kScratch = 16;  // scratch block buffers per thread
 
 // Per-thread state of one block.
@@ -436,7 +441,7 @@ inline void fused_loop(const typename F::P& p, double st, double sd, int64_t ss,
             alignas(32) double steps[kBlock];
             for (int j0 = 0; j0 < m; j0 += int(kBlock)) {
                 const int mb = (m - j0) < int(kBlock) ? (m - j0) : int(kBlock);
-                for (int j = 0; j < mb; ++j) steps[j] = st + (k0 + double(j0 + j) * sd);
+                for (int j = 0; j < mb; ++j) steps[j] = curve_step(st, k0, double(j0 + j), sd);
                 eval_passes<F>(steps, o + j0, mb, p);
             }
             continue;
@@ -448,14 +453,14 @@ inline void fused_loop(const typename F::P& p, double st, double sd, int64_t ss,
             vd u = k0 + lane_index() * sd;
             const double du = double(kLanes) * sd;
             if constexpr (has_decay<F>::value) {
-                const double ta = st + k0, tb = st + (k0 + double(m - 1) * sd);
+                const double ta = st + k0, tb = curve_step(st, k0, double(m - 1), sd);
                 if (F::in_decay(ta < tb ? ta : tb, ta < tb ? tb : ta, p)) {
                     for (; j + kLanes <= m; j += kLanes, u += du) storev(o + j, F::evalv_decay(st + u, p));
                 }
             }
             for (; j + kLanes <= m; j += kLanes, u += du) storev(o + j, F::evalv(st + u, p));
         }
-        for (; j < m; ++j) o[j] = OutT(F::eval(st + (k0 + double(j) * sd), p));
+        for (; j < m; ++j) o[j] = OutT(F::eval(curve_step(st, k0, double(j), sd), p));
     }
 }
 
@@ -593,7 +598,7 @@ inline void run_range(const ProgramView& P, const EvalArgs& A, int64_t begin, in
                 case STEPS_IOTA: {
                     const double k0 = double(soff), sd = double(ss), st = A.start;
                     double* dst = t0 + pos;
-                    for (int j = 0; j < int(m); ++j) dst[j] = st + (k0 + double(j) * sd);
+                    for (int j = 0; j < int(m); ++j) dst[j] = curve_step(st, k0, double(j), sd);
                     break;
                 }
                 case STEPS_I32: load_steps_seg(static_cast<const int32_t*>(A.steps) + soff, ss, t0 + pos, m); break;

@@ -170,9 +170,6 @@ FASTLR_INLINE vd two_prod_err_(vd a, vd b, vd p) {
 #endif
 }
 
-// g ** e for g > 0 given log(g) = lhi + llo to ~64 bits (computed once per parameter with logl):
-// exp of the double-double product e * log(g). Relative error ~1 ulp for any magnitude of e.
-// e == 0, 1, 2 are exact (1, g, g * g as numpy's pow gives them).
 // e * log(g) as the double-double yh + yl, the argument pow_log_t takes exp of (split out so that
 // a block loop can run it as a pass of its own: interpreter.hpp, eval_passes).
 template <class V>
@@ -194,6 +191,9 @@ FASTLR_INLINE V pow_log_fin_t(double g, const PowLogArg<V>& a) {
     return a.e == 0.0 ? 1.0 : (a.e == 1.0 ? g : (a.e == 2.0 ? g * g : r));
 }
 
+// g ** e for g > 0 given log(g) = lhi + llo to ~64 bits (computed once per parameter with logl):
+// exp of the double-double product e * log(g). Relative error ~1 ulp for any magnitude of e.
+// e == 0, 1, 2 are exact (1, g, g * g as numpy's pow gives them).
 template <class V>
 FASTLR_INLINE V pow_log_t(double g, V e, double lhi, double llo) {
     return pow_log_fin_t(g, pow_log_arg_t(e, lhi, llo));

@@ -19,7 +19,7 @@ struct CosineF {
     static FASTLR_INLINE V eval_t(V t, const P& p) {
         const V x = t < p.total ? t * p.it : vconst<V>(1.0);
         const V c = cos_factor_t<V, mask_t<V>>(x);
-        return p.min_lr * (1.0 - c) + p.peak * c;  // blend(min_lr, peak, c)
+        return blend(p.min_lr, p.peak, c);
     }
     static FASTLR_INLINE double eval(double t, const P& p) { return eval_t(t, p); }
     static FASTLR_INLINE vd evalv(vd t, const P& p) { return eval_t(t, p); }

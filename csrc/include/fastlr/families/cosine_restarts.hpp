@@ -82,7 +82,7 @@ inline bool cosine_restarts_uniform(const double* t, double peak, double c, doub
     for (; i + kLanes <= n; i += kLanes) {  // the vector form of the scalar loop below (the same bits)
         const vd x = (loadv(t + i) - S) / len;
         const vd cf = cos_factor_t<vd, vm>(x);
-        storev(dst + i, min_lr * (1.0 - cf) + cycle_peak * cf);
+        storev(dst + i, blend(min_lr, cycle_peak, cf));
     }
     for (; i < n; ++i) {
         const double x = (t[i] - S) / len;

@@ -27,11 +27,7 @@ struct CyclicF {
         const V u = 1.0 + t / p.total;
         const V cycle = floor_t(u);
         const V x = u - cycle;
-        // safe_div(x - 1, ratio - 1): ratio - 1 is shared by the lanes
-        const double den = p.ratio - 1.0;
-        V fall = (x - 1.0) / (den != 0.0 ? den : 1.0);
-        fall = den != 0.0 ? fall : vconst<V>(0.0);
-        const V scale = x <= p.ratio ? V(x / p.ratio) : fall;
+        const V scale = x <= p.ratio ? V(x / p.ratio) : V(safe_div(V(x - 1.0), p.ratio - 1.0));
         V g = vconst<V>(1.0);
         if constexpr (Mode == 1) g = exp2i_t(V(-(cycle - 1.0)));
         if constexpr (Mode == 2) g = pow_log_t(p.gamma, t, p.lhi, p.llo);

@@ -15,9 +15,7 @@ struct InverseSqrtF {
     // Written once for scalars and vectors (the same operations per lane: the same bits).
     template <class V>
     static FASTLR_INLINE V eval_t(V t, const P& p) {
-        const V c = t / (p.warm != 0.0 ? p.warm : 1.0);  // safe_div(t, W): W is shared by the lanes
-        const V cw = p.warm != 0.0 ? c : vconst<V>(0.0);
-        const V warm = p.init * (1.0 - cw) + p.peak * cw;  // blend(init, peak, cw)
+        const V warm = blend(p.init, p.peak, safe_div(t, p.warm));
         const V decay = p.peak * sqrt_(V(dmax(p.warm, 1.0) / (t > 1.0 ? t : 1.0)));
         return t < p.warm ? warm : decay;
     }

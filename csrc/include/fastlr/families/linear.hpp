@@ -18,7 +18,7 @@ struct LinearF {
         // a true division (the reference's bits; a reciprocal measured no faster: the loop is
         // store-bound on two threads)
         const V f = (t < p.total ? t : p.total) / p.total;  // dmin
-        return p.start * (1.0 - f) + p.end * f;           // blend(start, end, f)
+        return blend(p.start, p.end, f);
     }
     static FASTLR_INLINE double eval(double t, const P& p) { return eval_t(t, p); }
     static FASTLR_INLINE vd evalv(vd t, const P& p) { return eval_t(t, p); }

@@ -33,7 +33,7 @@ struct OneCycleF {
     struct Phase { V q, from, to; };
     template <class V>
     static FASTLR_INLINE Phase<V> pass1(V t, const P& p) {
-        using M = decltype(t < t);
+        using M = mask_t<V>;
         const V th = t < p.last_end ? t : p.last_end;  // dmin
         V start, end, from, to;
         const M in1 = th <= p.first_end;
@@ -52,26 +52,21 @@ struct OneCycleF {
         // q = (th - start) / (end - start), a true division: a reciprocal was ~15% faster but moves
         // q by an ulp, which in the linear anneal is many ulps of a small final value
         const V den = end - start;
-        const M nz = den != 0.0;
-        V q = (th - start) / (nz ? den : 1.0);  // safe_div
-        q = nz ? q : 0.0;
-        q = q > 0.0 ? q : 0.0;  // clip01
-        q = q < 1.0 ? q : 1.0;
+        V q = clip01(safe_div(V(th - start), den));
         q = den <= 0.0 ? 1.0 : q;
         return {q, from, to};
     }
     template <class V>
     static FASTLR_INLINE V pass2(V, const Phase<V>& ph, const P&) {
-        using M = decltype(ph.q < ph.q);
         V c;
         if (kLinear) c = 1.0 - ph.q;
-        else c = cos_factor_t<V, M>(ph.q);
-        return ph.to * (1.0 - c) + ph.from * c;  // q = 1 from T - 1 on: exactly the phase's end value
+        else c = cos_factor_t<V, mask_t<V>>(ph.q);
+        return blend(ph.to, ph.from, c);  // q = 1 from T - 1 on: exactly the phase's end value
     }
-    template <class V, class M>
+    template <class V>
     static FASTLR_INLINE V eval_t(V t, const P& p) { return pass2(t, pass1(t, p), p); }
-    static FASTLR_INLINE double eval(double t, const P& p) { return eval_t<double, bool>(t, p); }
-    static FASTLR_INLINE vd evalv(vd t, const P& p) { return eval_t<vd, vm>(t, p); }
+    static FASTLR_INLINE double eval(double t, const P& p) { return eval_t(t, p); }
+    static FASTLR_INLINE vd evalv(vd t, const P& p) { return eval_t(t, p); }
 };
 
 }  // namespace FASTLR_ARCH_NS

@@ -32,17 +32,15 @@ struct PolynomialF {
     static FASTLR_INLINE BaseLog<V> pass2(V, V x, const P& p) { return {x, p.power * log_t(x)}; }
     template <class V>
     static FASTLR_INLINE V pass3(V, const BaseLog<V>& m, const P& p) {
-        return blend_q(pow_unit_exp_fin_t(m.x, m.y_log_x), p);
+        return blend(p.end, p.start, pow_unit_exp_fin_t(m.x, m.y_log_x));
     }
-    template <class V>
-    static FASTLR_INLINE V blend_q(V q, const P& p) { return p.end * (1.0 - q) + p.start * q; }  // blend(end, start, q)
     template <class V>
     static FASTLR_INLINE V eval_t(V t, const P& p) {
         const V x = pass1(t, p);
-        if constexpr (Power == 1) return blend_q(x, p);
-        else if constexpr (Power == 2) return blend_q(V(x * x), p);
+        if constexpr (Power == 1) return blend(p.end, p.start, x);
+        else if constexpr (Power == 2) return blend(p.end, p.start, V(x * x));
         else if constexpr (Power == 3) return pass3(t, pass2(t, x, p), p);
-        else return blend_q(pow_unit_t(x, p.power), p);
+        else return blend(p.end, p.start, pow_unit_t(x, p.power));
     }
     static FASTLR_INLINE double eval(double t, const P& p) { return eval_t(t, p); }
     static FASTLR_INLINE vd evalv(vd t, const P& p) { return eval_t(t, p); }

@@ -27,7 +27,7 @@ struct TanhF {
     template <class V>
     static FASTLR_INLINE V pass2(V t, V exp2a, const P& p) {
         const V c = 1.0 / (1.0 + exp2a);
-        const V v = p.min_lr * (1.0 - c) + p.peak * c;  // blend(min_lr, peak, c)
+        const V v = blend(p.min_lr, p.peak, c);
         return t >= p.total ? p.min_lr : v;
     }
     template <class V>

@@ -31,7 +31,7 @@ struct WarmupCosineF {
         const V cf = cos_factor_t<V, M>(qd);
         const V c = in_warm ? qw : cf;
         const V a = in_warm ? p.init : p.min_lr;
-        const V v = a * (1.0 - c) + peak * c;
+        const V v = blend(a, peak, c);
         return t >= p.total ? p.min_lr : v;
     }
     static FASTLR_INLINE double eval(double t, const P& p) { return eval_t<double, bool>(t, p, p.peak); }
@@ -41,7 +41,7 @@ struct WarmupCosineF {
     static FASTLR_INLINE bool in_decay(double lo, double hi, const P& p) { return p.warm <= lo && hi < p.total; }
     static FASTLR_INLINE vd evalv_decay(vd t, const P& p) {
         const vd cf = cos_factor_t<vd, vm>((t - p.warm) * p.id);
-        return p.min_lr * (1.0 - cf) + p.peak * cf;
+        return blend(p.min_lr, p.peak, cf);
     }
     // peak_lr (operand 0) per lane, the other parameters shared (per-parameter schedules)
     static constexpr bool kVecOp0 = true;

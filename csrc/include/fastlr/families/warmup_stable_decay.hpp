@@ -23,28 +23,18 @@ struct WarmupStableDecayF {
         else if constexpr (Shape == 2) return 1.0 - sqrt_(x);
         else return 1.0 - x * x;
     }
-    // num / den as the reference's _safe_div for a den shared by the lanes (0 where den == 0)
-    template <class V>
-    static FASTLR_INLINE V div_shared(V num, double den) {
-        const V q = num / (den != 0.0 ? den : 1.0);
-        return den != 0.0 ? q : vconst<V>(0.0);
-    }
     // From the end of the warmup on: peak until T - D, then the decay (the reference's
     // clip01(_safe_div(t - (T - D), D)) through the shape, blended min -> peak).
     template <class V>
     static FASTLR_INLINE V stable_decay(V t, const P& p) {
-        V x = div_shared(V(t - p.decay_start), p.decay);
-        x = x > 0.0 ? x : 0.0;  // clip01
-        x = x < 1.0 ? x : 1.0;
-        const V s = shape(x);
-        const V decay = p.min_lr * (1.0 - s) + p.peak * s;  // blend(min_lr, peak, s)
+        const V s = shape(clip01(safe_div(V(t - p.decay_start), p.decay)));
+        const V decay = blend(p.min_lr, p.peak, s);
         return t < p.decay_start ? vconst<V>(p.peak) : decay;
     }
     // Written once for scalars and vectors (the same operations per lane: the same bits).
     template <class V>
     static FASTLR_INLINE V eval_t(V t, const P& p) {
-        const V c = div_shared(t, p.warm);
-        const V warm = p.init * (1.0 - c) + p.peak * c;  // blend(init, peak, c)
+        const V warm = blend(p.init, p.peak, safe_div(t, p.warm));
         const V value = t < p.warm ? warm : stable_decay(t, p);
         return t >= p.total ? p.min_lr : value;
     }
