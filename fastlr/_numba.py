@@ -1165,10 +1165,11 @@ _RUN_BLOCK = '''{gather}        for pc in range(ninstr):
 {dispatch}
 {store}'''
 
-# per store mode: the destination of an instruction, and the store after the block's instructions
-# (through a view: ``out[b0 + j]`` carries numba's negative-index wraparound, which kept LLVM from
-# vectorizing the loop: 0.63 vs 0.23 ns per element)
+# per store mode: the destination of an instruction, the store after the block's instructions (through
+# a view: ``out[b0 + j]`` carries numba's negative-index wraparound, which kept LLVM from vectorizing the
+# loop: 0.63 vs 0.23 ns per element), and what the kernel computes first for it (``_PRELUDES``)
 _STORE_LOOP = "        r = {}\n        o = out[b0:b0 + n]\n        for j in range(n):\n            o[j] = {}\n"
+_PRELUDES = {_ROUND32: "    last = ninstr > 0 and code[ninstr - 1, 1] == res\n"}
 _STORES = {
     _DIRECT: ("out[b0:b0 + n] if pc == ninstr - 1 else regs[row[1]]", ""),
     _COPY: ("regs[row[1]]", _STORE_LOOP.format("regs[res]", "r[j]")),
@@ -1189,8 +1190,7 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
     ndim = shape.size
     nops = opoff.size
     ninstr = code.shape[0]
-    last = ninstr > 0 and code[ninstr - 1, 1] == res
-    regs = work[:nreg]
+{prelude}    regs = work[:nreg]
     ops = work[nreg:]
     width = work.shape[1]
     scal = np.empty(nops, np.bool_)  # scalar operands: written once
@@ -1228,8 +1228,7 @@ def serial(code, opdata, opoff, opstr, tables, nreg, res, shape, sbuf, sbase, ss
     ``rbuf`` the float32 kernel's result block."""
     nops = opoff.size
     ninstr = code.shape[0]
-    last = ninstr > 0 and code[ninstr - 1, 1] == res
-    regs = work[:nreg]
+{prelude}    regs = work[:nreg]
     ops = work[nreg:]
     width = work.shape[1]
     for k in range(nops):
@@ -1323,7 +1322,7 @@ def _kernel_source(opcodes, variant):
                   "                for j in range(n):\n                    orow[j] = opdata[o0 + j * os_]\n"
                   ) if arrays else ""
         run = _RUN_BLOCK.format(gather=gather, dst=dst, dispatch=_dispatch(opcodes, " " * 12), store=store_block)
-        return source + _FLAT.format(load=load, run=run)
+        return source + _FLAT.format(load=load, run=run, prelude=_PRELUDES.get(store, ""))
     if kind == _ITOA:
         steps = "    fiota = np.empty(BLOCK)\n    for j in range(BLOCK):\n        fiota[j] = float(j)"
         load = "_iota(start, sstr, shape, idx0, n, treg, fiota)"
@@ -1333,7 +1332,7 @@ def _kernel_source(opcodes, variant):
     gather = ("        for k in range(nops):\n            if not scal[k]:\n"
               "                _gather(opdata, opoff[k], opstr[k], shape, idx0, n, ops[k])\n") if arrays else ""
     run = _RUN_BLOCK.format(gather=gather, dst=dst, dispatch=_dispatch(opcodes, " " * 12), store=store_block)
-    return source + _SERIAL.format(steps=steps, load=load, run=run)
+    return source + _SERIAL.format(steps=steps, load=load, run=run, prelude=_PRELUDES.get(store, ""))
 
 
 def _set_name(opcodes):
