@@ -1515,6 +1515,7 @@ def _ro(a):
 
 
 _EMPTY = {dt: _ro(np.zeros(0, dtype=dt)) for dt in (np.int32, np.int64, np.float32, np.float64)}
+_NO_RBUF = np.zeros(0)  # the rbuf of the kernels that store no float32 (writable: rbuf's one type)
 _KIND = {np.dtype(np.int32): _I32, np.dtype(np.int64): _I64, np.dtype(np.float32): _F32,
          np.dtype(np.float64): _F64}
 
@@ -1539,11 +1540,13 @@ class _Prepared:
         self.strides = {}  # ndim -> zero operand strides (scalar operands)
         self.driver = _driver(_driver_key(self.code[:, 0]))
 
-    def work(self, width=BLOCK):
+    def work(self, store, width=BLOCK):
         """The kernels' scratch: the registers then the operands, and the float32 kernel's result block
-        (``serial``'s ``work`` and ``rbuf``). Allocated here, so that the kernels compile no allocation
-        (numba's ``np.empty`` costs 0.15 s of compile time)."""
-        return np.empty((self.nreg + max(self.nops, 1), width)), np.empty(width)
+        (``serial``'s ``work`` and ``rbuf``; the other kernels get an empty ``rbuf``, unused). Allocated
+        here, so that the kernels compile no allocation (numba's ``np.empty`` costs 0.15 s of compile
+        time)."""
+        return (np.empty((self.nreg + max(self.nops, 1), width)),
+                np.empty(width) if store == _ROUND32 else _NO_RBUF)
 
 
 def _prepared(program) -> _Prepared:
@@ -1723,14 +1726,14 @@ def evaluate(program, steps, step_strides, start, out, shape, operand_strides) -
     # no array operands: a kernel without the operand gather; 1-D: plain loads, no multi-index
     variant = (kind, not prep.scalar_ok, shape_a.size == 1, store)
     if total < PARALLEL_THRESHOLD or nthreads == 1:
-        _timed(drv, variant, *args, 0, total, *prep.work())
+        _timed(drv, variant, *args, 0, total, *prep.work(store))
         return
     # a few chunks per thread, each a whole number of blocks: every element is computed by the same
     # code whatever the split, so the result is bit-identical for any thread count
     chunk = max(BLOCK, -(-total // (4 * nthreads * BLOCK)) * BLOCK)
     if _kernel_name(variant) not in drv.timed:
         # compile (or load) before fanning out
-        _timed(drv, variant, *args, 0, min(chunk, total), *prep.work())
+        _timed(drv, variant, *args, 0, min(chunk, total), *prep.work(store))
     bounds = [(lo, min(lo + chunk, total)) for lo in range(0, total, chunk)]
     kernel = drv.kernel(variant)
     taken = [0]
@@ -1740,7 +1743,7 @@ def evaluate(program, steps, step_strides, start, out, shape, operand_strides) -
         # the caller and the workers take chunks from one counter: a worker that wakes late (a
         # sleeping thread can take milliseconds to run) finds the work done, so a call is never
         # slower than running it on the calling thread alone, plus one chunk
-        work = prep.work()
+        work = prep.work(store)
         while True:
             with take_lock:
                 index = taken[0]
