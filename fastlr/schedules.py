@@ -445,7 +445,7 @@ class InverseTime(Family):
 
 @_register
 class Polynomial(Family):
-    """``q = (1 - min(t, T) / T) ** power``; ``start * q + end * (1 - q)``
+    """``q = ((T - min(t, T)) / T) ** power``; ``start * q + end * (1 - q)``
     (torch ``PolynomialLR`` with end 0, optax ``polynomial_schedule``, HF polynomial)."""
 
     _fields = ("start_lr", "end_lr", "total_steps", "power")

@@ -188,26 +188,6 @@ inline void run_family(Block& b, const int64_t* ins) {
     }
 }
 
-// StepDecay with block-constant parameters: lr * gamma ** e with e = floor(t / step_size). The
-// power is std::pow (numpy's power: the same bits), computed once per distinct e; consecutive steps
-// share e, so a block usually needs one pow (or two).
-inline void step_decay_const(const double* t, double lr, double gamma, double step, double* e, double* dst,
-                             int64_t n) {
-    for (int64_t i = 0; i < n; ++i) e[i] = floor_(t[i] / step);
-    double lo, hi;
-    min_max_(e, n, lo, hi);
-    if (lo == hi) {
-        const double v = lr * std::pow(gamma, lo);
-        for (int64_t i = 0; i < n; ++i) dst[i] = v;
-        return;
-    }
-    double last = lo, pw = std::pow(gamma, lo);
-    for (int64_t i = 0; i < n; ++i) {
-        if (e[i] != last) { last = e[i]; pw = std::pow(gamma, last); }
-        dst[i] = lr * pw;
-    }
-}
-
 // The functor of a family opcode that has a plain F::eval (every family but MultiStep, the piecewise
 // tables and CosineRestarts, which have block routines of their own): calls fn(FamilyTag<F>{}) and
 // returns true, or returns false. The one place that maps (opcode, mode) to a functor type; the block
@@ -268,6 +248,19 @@ inline void run_instruction(Block& b, const int64_t* ins) {
                 return step_decay_const(b.reg[ins[2]], b.opp[o[0]][0], b.opp[o[1]][0], b.opp[o[2]][0],
                                         b.take_scratch(), b.wreg[ins[1]], n);
             return run_family<StepDecayF>(b, ins);
+        }
+        case op::EXPONENTIAL: {
+            const int64_t* o = ins + kFieldOps;
+            if (mode == 1 && b.op_const[o[0]] && b.op_const[o[1]] && b.op_const[o[2]] && b.op_const[o[3]] && n > 0) {
+                // the staircase is StepDecay floored at min_lr
+                double* dst = b.wreg[ins[1]];
+                step_decay_const(b.reg[ins[2]], b.opp[o[0]][0], b.opp[o[1]][0], b.opp[o[2]][0], b.take_scratch(),
+                                 dst, n);
+                const double min_lr = b.opp[o[3]][0];
+                for (int64_t i = 0; i < n; ++i) dst[i] = dmax(dst[i], min_lr);
+                return;
+            }
+            break;  // visit_family below
         }
         case op::POLYNOMIAL: {
             const int64_t power = ins[kFieldOps + 3];
@@ -502,7 +495,9 @@ inline void fused_polynomial(const ProgramView& P, const int64_t* ins, const Eva
 
 inline FusedFn fused_for(const int64_t* ins) {
     // the families with their own block routines (tables, restarts) have no fused curve
-    if (ins[0] == op::STEP_DECAY || ins[0] == op::MULTI_STEP) return nullptr;
+    // the integer-power families run a curve in blocks: one power per distinct exponent
+    if (ins[0] == op::STEP_DECAY || ins[0] == op::MULTI_STEP || (ins[0] == op::EXPONENTIAL && ins[5] == 1))
+        return nullptr;
     if (ins[0] == op::POLYNOMIAL) return &fused_polynomial;
     FusedFn fused = nullptr;
     visit_family(ins[0], ins[5], [&](auto tag) { fused = &fused_curve<typename decltype(tag)::type>; });

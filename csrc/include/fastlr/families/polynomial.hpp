@@ -1,4 +1,4 @@
-// Polynomial: q = (1 - min(t, T) / T) ** power; end * (1 - q) + start * q.
+// Polynomial: q = ((T - min(t, T)) / T) ** power; end * (1 - q) + start * q.
 #pragma once
 
 #include "../math.hpp"
@@ -25,8 +25,10 @@ struct PolynomialF {
     struct BaseLog { V x, y_log_x; };
     template <class V>
     static FASTLR_INLINE V pass1(V t, const P& p) {
-        const V f = (t < p.total ? t : p.total) / p.total;  // dmin(t, T) / T
-        return 1.0 - f;
+        // the remaining fraction (T - t) / T rather than 1 - t / T: exact subtraction, so its relative
+        // error stays one rounding as it goes to 0, where a power below 1 magnifies it
+        const V held = t < p.total ? t : p.total;  // dmin(t, T)
+        return (p.total - held) / p.total;
     }
     template <class V>
     static FASTLR_INLINE BaseLog<V> pass2(V, V x, const P& p) { return {x, p.power * log_t(x)}; }
