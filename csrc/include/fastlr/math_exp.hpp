@@ -193,7 +193,7 @@ FASTLR_INLINE V pow_log_fin_t(double g, const PowLogArg<V>& a) {
 
 // g ** e for g > 0 given log(g) = lhi + llo to ~64 bits (computed once per parameter with logl):
 // exp of the double-double product e * log(g). Relative error ~1 ulp for any magnitude of e.
-// e == 0, 1, 2 are exact (1, g, g * g as numpy's pow gives them).
+// e == 0, 1, 2 are exact (1, g and the correctly rounded g * g).
 template <class V>
 FASTLR_INLINE V pow_log_t(double g, V e, double lhi, double llo) {
     return pow_log_fin_t(g, pow_log_arg_t(e, lhi, llo));
@@ -201,7 +201,7 @@ FASTLR_INLINE V pow_log_t(double g, V e, double lhi, double llo) {
 
 // x ** y for x in [0, 1] (Polynomial's base; y > 0 shared by the lanes): exp(y log x); the result is
 // <= 1, so its error relative to 1 stays below an ulp or two. Exact for x in {0, 1} and for
-// y in {1, 2, 0.5} (x, x * x and the correctly rounded sqrt, as numpy's pow gives them).
+// y in {1, 2, 0.5} (x, the correctly rounded x * x and sqrt).
 // The exp(y log x) case in two halves, pow_unit_exp_fin_t(x, y * log_t(x)), so that a block loop
 // with a power known to be none of those can run them as passes without the power's tests
 // (PolynomialF<3>); pow_unit_t composes the same operations (the same bits).
