@@ -171,7 +171,7 @@ FASTLR_INLINE vd two_prod_err_(vd a, vd b, vd p) {
 }
 
 // e * log(g) as the double-double yh + yl, the argument pow_log_t takes exp of (split out so that
-// a block loop can run it as a pass of its own: interpreter.hpp, eval_passes).
+// a block loop can run it as a pass of its own: interpreter/block.hpp, eval_passes).
 template <class V>
 struct PowLogArg { V e, yh, yl; };
 

@@ -17,7 +17,7 @@ struct ExponentialF<0> {
     static constexpr bool kVec = true;  // has the vector form evalv
     struct P { double lr, gamma, step, min_lr, lhi, llo; };
     static FASTLR_INLINE P load(const double* v) { return {v[0], v[1], v[2], v[3], v[4], v[5]}; }
-    // Two passes over a block (interpreter.hpp, eval_passes): the exponent and e * log(gamma), then
+    // Two passes over a block (interpreter/block.hpp, eval_passes): the exponent and e * log(gamma), then
     // the exp. Written once for scalars and vectors (the same operations per lane: the same bits).
     static constexpr int kPasses = 2;
     template <class V>

@@ -24,7 +24,7 @@ struct OneCycleF {
         const double initial = max_lr / v[3];
         return {max_lr, initial, initial / v[4], pct * total - 1.0, 2.0 * pct * total - 2.0, total - 1.0};
     }
-    // The cosine anneal runs in two passes over a block (interpreter.hpp, eval_passes): the phase and
+    // The cosine anneal runs in two passes over a block (interpreter/block.hpp, eval_passes): the phase and
     // its fraction q (a division), then the cosine factor and the blend (~20% faster on one core);
     // the linear anneal's chain is short, it stays one loop (passes measured ~15% slower there).
     // Written once for scalars and vectors (the same operations per lane: the same bits).

@@ -9,7 +9,7 @@ namespace FASTLR_ARCH_NS {
 // Power: 0 = any (pow_unit_t: exp(power * log(x)), within an ulp or two of 1 of the exact power; exact for
 // the powers 1, 2 and 0.5 and the bases 0 and 1), 1 and 2 = that power (the common linear and
 // quadratic decays, exact), 3 = a power shared by a block that is none of 0, 0.5, 1, 2: the exp and
-// log of pow_unit_t without its tests of the power, in three passes over a block (interpreter.hpp,
+// log of pow_unit_t without its tests of the power, in three passes over a block (interpreter/block.hpp,
 // eval_passes: the base, a division; its log; the exp and the blend). Every form gives the bits of
 // the general one.
 template <int Power>

@@ -16,7 +16,7 @@ struct TanhF {
     // c = (1 - tanh(a)) / 2 = 1 / (1 + exp(2 a)): one exp and one division instead of tanh's exp,
     // division and sign handling, and no cancellation where c is tiny (error ~1 ulp of 1 against the
     // reference's formula). exp saturates: c = 0 for a > 355, 1 for a < -373. Two passes over a
-    // block (interpreter.hpp, eval_passes): exp(2 a), then the rest. Written once for scalars and
+    // block (interpreter/block.hpp, eval_passes): exp(2 a), then the rest. Written once for scalars and
     // vectors (the same operations per lane: the same bits).
     static constexpr int kPasses = 2;
     template <class V>
