@@ -189,6 +189,11 @@ def _wsd(shape):
         total = v.total(sh())
         warmup = v.fraction_of(total, sh())
         decay = v.fraction_of(np.asarray(total) - np.asarray(warmup), sh())
+        # T - W rounds: step D down until W + D <= T holds in float64, as the validation checks it
+        while np.any(np.asarray(warmup) + np.asarray(decay) > np.asarray(total)):
+            over = np.asarray(warmup) + np.asarray(decay) > np.asarray(total)
+            decay = np.where(over, np.nextafter(decay, 0.0), decay)
+            decay = float(decay) if np.ndim(decay) == 0 else decay
         return fastlr.WarmupStableDecay(peak_lr=v.lr(sh()), total_steps=total, warmup_steps=warmup,
                                         decay_steps=decay, min_lr=v.lr(sh()), init_lr=v.lr(sh()),
                                         decay_shape=shape)

@@ -10,6 +10,7 @@ Tolerances come from the one table in ``tolerance.py``, relative to the schedule
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -133,6 +134,12 @@ def test_zero_d_steps(request, backend, kind, dtype):
 # exact values where the formulas pin them down
 
 
+def _power(g, k: int) -> np.float64:
+    """``g ** k`` correctly rounded: the exact rational power, rounded once (the contract's pin for the
+    decays' integer powers, docs/accuracy.md)."""
+    return np.float64(float(Fraction(float(g)) ** int(k)))
+
+
 def _pinned(s):
     """``[(t, expected)]`` for a scalar-parameter family: values fixed exactly by its formula."""
     name = type(s).__name__
@@ -150,7 +157,7 @@ def _pinned(s):
         ms = p["milestones"]
         for t in [0.0] + list(ms) + ([ms[-1] + 1] if ms else []):
             count = sum(1 for m in ms if m <= t)
-            pins.append((t, f(p["lr"]) * f(p["gamma"]) ** f(count)))
+            pins.append((t, f(p["lr"]) * _power(p["gamma"], count)))
     elif name in ("Exponential", "InverseTime"):
         pins = [(0, p["lr"])]
         if p["staircase"]:
@@ -171,7 +178,7 @@ def _pinned(s):
                 if limit is not None and i >= limit:
                     pins.append((start, p["min_lr"]))
                 else:
-                    pins.append((start, f(p["peak_lr"]) * f(p["cycle_decay"]) ** f(i)))
+                    pins.append((start, f(p["peak_lr"]) * _power(p["cycle_decay"], i)))
     elif name == "WarmupCosine":
         T, W = p["total_steps"], p["warmup_steps"]
         pins = [(0, p["init_lr"] if W > 0 else p["peak_lr"]), (T, p["min_lr"]), (T + 1, p["min_lr"])]
@@ -227,8 +234,32 @@ def _pinned(s):
 @given(data=st.data())
 def test_exact_at_pinned_points(backend, family, data):
     s = data.draw(family_schedules(family, shape=()), label="schedule")
+    assume(_pinned(s))
+    _check_pins(backend, s)
+
+
+# draws the fuzz profile found (each failed before its fix): explicit regressions
+PIN_REGRESSIONS = [
+    # T - D rounds below W: the T - D step is a warmup step, and W must still give the peak exactly
+    fastlr.WarmupStableDecay(peak_lr=0.0013896515598750775, total_steps=1731.9209994936245,
+                             warmup_steps=455.22899174882224, decay_steps=1276.6920077448024,
+                             min_lr=1.5353822244972046, init_lr=4.030569151997454e-05, decay_shape="cosine"),
+    fastlr.WarmupStableDecay(peak_lr=1.0, total_steps=1731.9209994936245, warmup_steps=455.22899174882224,
+                             decay_steps=1276.6920077448024, min_lr=0.1, decay_shape="1-sqrt"),
+    # peak * decay ** i at the restarts is the correctly rounded power times the peak
+    fastlr.CosineRestarts(peak_lr=2.3104785498417393e-05, cycle_steps=1, min_lr=0.00010568653615705936,
+                          cycle_mult=3, cycle_decay=0.30832956623923247),
+]
+
+
+@pytest.mark.parametrize("s", PIN_REGRESSIONS, ids=repr)
+def test_exact_at_pinned_points_regressions(backend, s):
+    assert _pinned(s)
+    _check_pins(backend, s)
+
+
+def _check_pins(backend, s):
     pins = _pinned(s)
-    assume(pins)
     steps = np.array([t for t, _ in pins])
     expected = np.array([v for _, v in pins])
     # the reference itself honours the pins (it is the spec) ...

@@ -140,13 +140,10 @@ def program_peak(program) -> np.ndarray:
     learning-rate operand of each family (the operands named ``lr`` or ``*_lr``, the values of a
     piecewise table), carried through the combinators (a scale or a product multiplies peaks, a
     select or a ramp takes the larger)."""
-    from fastlr import _program, schedules
+    from fastlr import _families, _program
 
-    lr_operands = {}
-    for cls in vars(schedules).values():
-        if isinstance(cls, type) and getattr(cls, "_opcode", None) is not None:
-            names = getattr(cls, "_numeric", ())
-            lr_operands[cls._opcode] = [k for k, name in enumerate(names) if name == "lr" or name.endswith("_lr")]
+    lr_operands = {spec.opcode: [k for k, name in enumerate(spec.operands) if name == "lr" or name.endswith("_lr")]
+                   for spec in _families.FAMILIES}
 
     def operand(k):
         start = program.operand_offset[k]
