@@ -80,8 +80,8 @@ FASTLR_INLINE V exp2i_t(V k) {
 // exp(x + xlo) with |xlo| << |x| (xlo carries extra precision, e.g. from a double-double product;
 // finite). x = k ln2 + r, |r| <= ln2 / 2 (Cody-Waite with fdlibm's split of ln2), exp(r) by its
 // rational form exp(r) = 1 + 2r / (2 - c) with c = r - r**2 R(r**2), R of degree 4 (fdlibm's
-// e_exp.c: below 1 ulp), R in Estrin's scheme (a short dependency chain: the loops are latency-bound;
-// measured ~8% faster than a division-free Taylor polynomial to r**13, and slightly more accurate).
+// e_exp.c: below 1 ulp), R in Estrin's scheme (a short dependency chain: the loops are
+// latency-bound, and the rational form needs a lower degree than a Taylor polynomial).
 // The result is (exp(r) * 2**k1) * 2**k2 with k1 + k2 = k, both normal powers of two: exact scaling
 // up to the overflow threshold, one rounding for a subnormal result. x is clamped to [-746, 710]
 // (the result is 0 or inf beyond; xlo cannot move it back), NaN stays NaN.

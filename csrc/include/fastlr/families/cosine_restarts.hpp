@@ -71,8 +71,8 @@ inline bool cosine_restarts_uniform(const double* t, double peak, double c, doub
     if (!(a.c == c && a.m == m && a.d == d && a.s0 <= lo && lo < a.s1 && (a.i > 0.0 || a.s0 <= lo)))
         restart_find(a, lo, c, m, d);
     if (!(hi < a.s1)) return false;  // the block reaches the next cycle (or NaN parameters)
-    // p = (t - S_i) / len as in the general path (a reciprocal measured no faster here, and would
-    // make a curve differ from the same steps evaluated through the general path)
+    // p = (t - S_i) / len as in the general path (a reciprocal would make a curve differ from the
+    // same steps evaluated through the general path)
     const double S = a.s0, len = c * a.pm, cycle_peak = peak * a.pd;
     if (a.i >= limit) {
         for (int64_t i = 0; i < n; ++i) dst[i] = min_lr;
