@@ -23,6 +23,7 @@ from ._backends import (
     set_num_threads,
     use_backend,
 )
+from ._plateau import plateau
 from .schedules import (
     Constant,
     Cosine,
@@ -83,6 +84,7 @@ __all__ = [
     "get_num_threads",
     "groups",
     "join",
+    "plateau",
     "presets",
     "set_backend",
     "set_num_threads",

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["evaluate", "libm"]
+__all__ = ["evaluate", "libm", "plateau"]
 
 
 class _Libm:
@@ -382,3 +382,50 @@ def evaluate(schedule, t) -> np.ndarray:
     with np.errstate(over="ignore", under="ignore"):
         result = schedule._reference(t, evaluate)
     return np.broadcast_to(np.asarray(result, dtype=np.float64), shape)
+
+
+# --------------------------------------------------------------------------------------------------
+# plateau
+
+
+def plateau(metrics, lr, min_lr, maximize, relative, factor, threshold, patience, cooldown, eps):
+    """torch's ``ReduceLROnPlateau`` over ``metrics`` of shape ``(runs, epochs)``, all runs at once:
+    the learning rate in force after each epoch's ``step(metric)``, from ``lr`` (one per run).
+
+    Per epoch: the metric is *better* than the best so far if ``a < best * (1 - threshold)`` (min,
+    rel), ``a < best - threshold`` (min, abs), ``a > best * (1 + threshold)`` (max, rel) or
+    ``a > best + threshold`` (max, abs); the best starts at +inf (min) or -inf (max), and a NaN is
+    never better. A better metric resets the count of bad epochs, another adds one; during a cooldown
+    the count stays 0. When the count exceeds ``patience``, ``lr`` becomes ``max(lr * factor, min_lr)``
+    if that lowers it by more than ``eps``, the cooldown restarts and the count resets.
+    """
+    metrics = np.asarray(metrics, dtype=np.float64)
+    runs, epochs = metrics.shape
+    lr = np.array(np.broadcast_to(lr, (runs,)), dtype=np.float64)
+    min_lr = np.broadcast_to(np.asarray(min_lr, dtype=np.float64), (runs,))
+    best = np.full(runs, -np.inf if maximize else np.inf)
+    rel = threshold + 1.0 if maximize else 1.0 - threshold
+    bad = np.zeros(runs, dtype=np.int64)
+    cooling = np.zeros(runs, dtype=np.int64)
+    out = np.empty((runs, epochs))
+    with np.errstate(invalid="ignore"):  # inf * 0 (threshold 1) is NaN there too: never better
+        for e in range(epochs):
+            a = metrics[:, e]
+            if relative:
+                better = a > best * rel if maximize else a < best * rel
+            else:
+                better = a > best + threshold if maximize else a < best - threshold
+            best = np.where(better, a, best)
+            bad = np.where(better, 0, bad + 1)
+            in_cooldown = cooling > 0
+            cooling = np.where(in_cooldown, cooling - 1, cooling)
+            bad = np.where(in_cooldown, 0, bad)
+            reduce = bad > patience
+            reduced = lr * factor
+            candidate = np.where(min_lr > reduced, min_lr, reduced)
+            lr = np.where(reduce & (lr - candidate > eps), candidate, lr)
+            cooling = np.where(reduce, cooldown, cooling)
+            bad = np.where(reduce, 0, bad)
+            out[:, e] = lr
+    return out
+
