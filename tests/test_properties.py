@@ -191,8 +191,9 @@ def _pinned(s):
             pins.append((W, p["peak_lr"]))
         if D > 0 and T - D >= W:  # T - D may round below W: a warmup step then
             pins.append((T - D, p["peak_lr"]))
-        if W < T - D:
-            pins.append(((W + T - D) / 2, p["peak_lr"]))
+        middle = (W + (T - D)) / 2  # a stable step (both sums round: check it lies in [W, T - D))
+        if W <= middle < T - D:
+            pins.append((middle, p["peak_lr"]))
     elif name == "OneCycle":
         T = p["total_steps"]
         initial = f(p["max_lr"]) / f(p["div_factor"])
@@ -246,6 +247,10 @@ PIN_REGRESSIONS = [
                              min_lr=1.5353822244972046, init_lr=4.030569151997454e-05, decay_shape="cosine"),
     fastlr.WarmupStableDecay(peak_lr=1.0, total_steps=1731.9209994936245, warmup_steps=455.22899174882224,
                              decay_steps=1276.6920077448024, min_lr=0.1, decay_shape="1-sqrt"),
+    # (W + T - D) / 2 rounds below W: the stable phase's middle must be computed as W + (T - D)
+    fastlr.WarmupStableDecay(peak_lr=3.8244691680072016, total_steps=116.81043532712596,
+                             warmup_steps=12.655466640915574, decay_steps=104.15496868621038,
+                             min_lr=1.6843295971787973, init_lr=0, decay_shape="1-sqrt"),
     # peak * decay ** i at the restarts is the correctly rounded power times the peak
     fastlr.CosineRestarts(peak_lr=2.3104785498417393e-05, cycle_steps=1, min_lr=0.00010568653615705936,
                           cycle_mult=3, cycle_decay=0.30832956623923247),
