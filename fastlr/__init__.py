@@ -23,6 +23,7 @@ from ._backends import (
     set_num_threads,
     use_backend,
 )
+from ._version import __version__ as __version__
 from .schedules import (
     Constant,
     Cosine,
@@ -50,8 +51,6 @@ from .schedules import (
     join,
     with_warmup,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BackendUnavailable",
