@@ -23,6 +23,7 @@ from ._backends import (
     set_num_threads,
     use_backend,
 )
+from ._save import save_curve
 from ._version import __version__ as __version__
 from .schedules import (
     Constant,
@@ -83,6 +84,7 @@ __all__ = [
     "groups",
     "join",
     "presets",
+    "save_curve",
     "set_backend",
     "set_num_threads",
     "show_config",
