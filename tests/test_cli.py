@@ -324,11 +324,11 @@ def test_demo_writes_png_and_npy(tmp_path):
 
 
 def test_long_curves_are_computed_in_chunks(tmp_path, monkeypatch, capsys):
-    """The chunked path (100M+ points in real use) gives the same values; forced here on small curves."""
-    from fastlr import cli
+    """Curves are computed in pieces (about 4M values each); small pieces forced here give the same values."""
+    from fastlr import _save, cli
 
-    monkeypatch.setattr(cli, "LONG_CURVE", 1_000)
-    monkeypatch.setattr(cli, "CHUNK_ELEMENTS", 999)
+    monkeypatch.setattr(_save, "CHUNK_ELEMENTS", 999)
+    monkeypatch.setattr(_save, "TEXT_CHUNK_ELEMENTS", 777)
     peaks = np.array([1e-3, 5e-4, 2e-4])
     schedule = fastlr.join([fastlr.Linear(0, 1e-3, 50), fastlr.Cosine(peaks, 4_950)], [50])
     expected = schedule.curve()
@@ -352,7 +352,7 @@ def test_long_curves_are_computed_in_chunks(tmp_path, monkeypatch, capsys):
 
 
 def test_progress_only_on_a_terminal():
-    from fastlr._progress import Progress
+    from fastlr.cli.progress import Progress
 
     class Stream(io.StringIO):
         def __init__(self, tty):
