@@ -80,8 +80,9 @@ def check_space(path: PathLike, size: int, *, estimated: bool = False) -> None:
     reserve = min(int(usage.total * RESERVE_FRACTION), RESERVE_MAX_BYTES)
     if size + reserve > free:
         kind = "about " if estimated else ""
-        raise NotEnoughSpace(errno.ENOSPC, f"not enough space: the file needs {kind}{format_bytes(size)}, "
-                             f"{format_bytes(free)} is free in {directory!r}", os.fspath(path))
+        kept = f" and {format_bytes(reserve)} must stay free" if size <= free else ""
+        raise NotEnoughSpace(errno.ENOSPC, f"not enough space: the file needs {kind}{format_bytes(size)}"
+                             f"{kept}, {format_bytes(free)} is free in {directory!r}", os.fspath(path))
 
 
 def _raise_exit(signum, frame) -> None:
