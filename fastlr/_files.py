@@ -47,13 +47,14 @@ def format_bytes(size: float) -> str:
 
 def check_target(path: PathLike) -> str:
     """The absolute path of a file that can be created or replaced, or an ``OSError`` saying why not
-    (its directory is missing, it is a directory, the directory is read-only or not writable)."""
+    (its directory is missing, it is a directory, the directory is read-only or not writable). A
+    symbolic link stands for the file it points to: that file is replaced and the link kept."""
     text = os.fspath(path)
     if not isinstance(text, str):
         raise TypeError(f"path must be a str or os.PathLike of str, got {type(path).__name__}")
     if not text:
         raise FileNotFoundError(errno.ENOENT, "empty path", text)
-    target = os.path.abspath(text)
+    target = os.path.realpath(text) if os.path.islink(text) else os.path.abspath(text)
     directory = os.path.dirname(target)
     if os.path.isdir(target):
         raise IsADirectoryError(errno.EISDIR, "it is a directory", text)
@@ -121,6 +122,18 @@ def _create_temporary(target: str) -> tuple[int, str]:
     raise FileExistsError(errno.EEXIST, "could not create a temporary file", directory)
 
 
+def _copy_mode_and_owner(target: str, descriptor: int) -> None:
+    """A replaced file keeps its permission bits, and its owner where the writer may set it."""
+    try:
+        previous = os.stat(target)
+    except OSError:
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        os.fchmod(descriptor, stat.S_IMODE(previous.st_mode))
+    with contextlib.suppress(OSError, AttributeError):
+        os.fchown(descriptor, previous.st_uid, previous.st_gid)
+
+
 def _discard(temporary: str) -> None:
     try:
         os.unlink(temporary)
@@ -156,7 +169,8 @@ def atomic_output(path: PathLike, *, size: Optional[int] = None, estimated: bool
       before anything is created.
     - The data goes to a temporary file in the target's directory (``.NAME.XXXXXXXX.tmp``), which is
       flushed, synced and renamed over the target (``os.replace``, atomic on POSIX) on success. A
-      replaced file keeps its permission bits.
+      replaced file keeps its permission bits (and owner, where allowed); a symbolic link is kept and
+      the file it points to replaced.
     - On any exception (``OSError`` such as ENOSPC, EIO, EFBIG; ``KeyboardInterrupt``; ``SystemExit``,
       which SIGTERM and SIGHUP raise during the block when they have no handler of their own) the
       temporary file is removed, the target is left as it was, and the exception propagates.
@@ -175,8 +189,7 @@ def atomic_output(path: PathLike, *, size: Optional[int] = None, estimated: bool
             raise
         stream: IO = handle
         try:
-            with contextlib.suppress(OSError):
-                os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
+            _copy_mode_and_owner(target, descriptor)
             if text:
                 stream = io.TextIOWrapper(handle, encoding="utf-8", newline="\n")
             yield stream

@@ -227,13 +227,29 @@ def test_save_curve_refuses_a_directory(tmp_path):
     assert listing(tmp_path) == ["d.npy"] and listing(tmp_path / "d.npy") == []
 
 
-def test_replacing_keeps_the_permission_bits(tmp_path):
+def test_replacing_keeps_the_permission_bits_and_owner(tmp_path):
     path = tmp_path / "lr.npy"
     path.write_bytes(OLD)
     path.chmod(0o640)
+    owner = (65534, 65534) if os.geteuid() == 0 else (os.getuid(), os.getgid())
+    os.chown(path, *owner)
     fastlr.save_curve(fastlr.Cosine(1, 10), path)
     assert (path.stat().st_mode & 0o777) == 0o640
+    assert (path.stat().st_uid, path.stat().st_gid) == owner
     np.testing.assert_array_equal(np.load(path), fastlr.Cosine(1, 10).curve())
+
+
+def test_a_symbolic_link_is_kept_and_its_file_replaced(tmp_path):
+    (tmp_path / "runs").mkdir()
+    real = tmp_path / "runs" / "lr.csv"
+    real.write_bytes(OLD)
+    link = tmp_path / "latest.csv"
+    link.symlink_to(Path("runs") / "lr.csv")
+    result = cli("curve", "Cosine(1, 10)", "--out", link)
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and np.loadtxt(link, delimiter=",", skiprows=1)[:, 1].tolist() == \
+        fastlr.Cosine(1, 10).curve().tolist()
+    assert listing(tmp_path / "runs") == ["lr.csv"]
 
 
 # ----------------------------------------------------------------------------------------------- too big
