@@ -1,9 +1,10 @@
 """Writing files safely: check the free space first, write a temporary file beside the target, rename it
 over the target only once everything is written.
 
-Every writer of the package goes through :func:`atomic_output`, so that whatever happens (a full disk, an
-I/O error, a file-size limit, a read-only directory, Ctrl-C, SIGTERM) the target is either the complete
-new file or exactly what it was before, and no temporary file is left behind. Nothing here maps a file
+Every writer of the package goes through :func:`atomic_output` (one file) or :func:`atomic_directory`
+(a store of many files), so that whatever happens (a full disk, an I/O error, a file-size limit, a
+read-only directory, Ctrl-C, SIGTERM) the target is either complete and new or exactly what it was
+before, and no temporary file is left behind. Nothing here maps a file
 into memory: a memory map over a file that the filesystem cannot back fails with SIGBUS, which no Python
 code can catch, so data is written with ordinary checked writes.
 """
@@ -45,10 +46,11 @@ def format_bytes(size: float) -> str:
     raise AssertionError("unreachable")
 
 
-def check_target(path: PathLike) -> str:
+def check_target(path: PathLike, *, directory_target: bool = False) -> str:
     """The absolute path of a file that can be created or replaced, or an ``OSError`` saying why not
     (its directory is missing, it is a directory, the directory is read-only or not writable). A
-    symbolic link stands for the file it points to: that file is replaced and the link kept."""
+    symbolic link stands for the file it points to: that file is replaced and the link kept. With
+    ``directory_target`` the target is a directory (a store of many files) instead of a file."""
     text = os.fspath(path)
     if not isinstance(text, str):
         raise TypeError(f"path must be a str or os.PathLike of str, got {type(path).__name__}")
@@ -56,8 +58,10 @@ def check_target(path: PathLike) -> str:
         raise FileNotFoundError(errno.ENOENT, "empty path", text)
     target = os.path.realpath(text) if os.path.islink(text) else os.path.abspath(text)
     directory = os.path.dirname(target)
-    if os.path.isdir(target):
+    if not directory_target and os.path.isdir(target):
         raise IsADirectoryError(errno.EISDIR, "it is a directory", text)
+    if directory_target and os.path.lexists(target) and not os.path.isdir(target):
+        raise NotADirectoryError(errno.ENOTDIR, "it is a file, not a directory", text)
     if not os.path.isdir(directory):
         raise FileNotFoundError(errno.ENOENT, f"directory {directory!r} does not exist", text)
     try:
@@ -110,16 +114,20 @@ def _termination_raises() -> Iterator[None]:
             signal.signal(number, handler)
 
 
-def _create_temporary(target: str) -> tuple[int, str]:
+def _temporary_name(target: str, suffix: str) -> str:
     directory, name = os.path.split(target)
+    return os.path.join(directory, f".{name}.{secrets.token_hex(4)}{suffix}")
+
+
+def _create_temporary(target: str) -> tuple[int, str]:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     for _ in range(100):
-        temporary = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
+        temporary = _temporary_name(target, ".tmp")
         try:
             return os.open(temporary, flags, 0o666), temporary  # 0o666 & ~umask, like open(path, "w")
         except FileExistsError:
             continue
-    raise FileExistsError(errno.EEXIST, "could not create a temporary file", directory)
+    raise FileExistsError(errno.EEXIST, "could not create a temporary file", os.path.dirname(target))
 
 
 def _copy_mode_and_owner(target: str, descriptor: int) -> None:
@@ -206,4 +214,52 @@ def atomic_output(path: PathLike, *, size: Optional[int] = None, estimated: bool
     _sync_directory(os.path.dirname(target))
 
 
-__all__ = ["NotEnoughSpace", "atomic_output", "check_space", "check_target", "format_bytes"]
+def _remove_tree(path: str) -> None:
+    try:
+        shutil.rmtree(path)
+    except FileNotFoundError:
+        pass
+    except BaseException:  # noqa: BLE001 - a second interrupt while removing: try once more, then give up
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_directory(path: PathLike, *, size: Optional[int] = None, estimated: bool = False) -> Iterator[str]:
+    """``with atomic_directory("lr.zarr", size=n) as folder: write files under folder``: the directory
+    appears at ``path``, complete, when the block ends without an exception, and not at all otherwise.
+
+    For stores made of many files. The same checks as :func:`atomic_output` come first; the block fills
+    a temporary directory beside the target (``.NAME.XXXXXXXX.tmpdir``), which then takes the target's
+    place. A directory already at ``path`` is moved aside first and removed once the new one is in
+    place (two renames: a crash between them leaves the old directory under its temporary name, never a
+    partial store under ``path``). On any exception the temporary directory is removed, an existing
+    directory is left as it was, and the exception propagates.
+    """
+    target = check_target(path, directory_target=True)
+    if size is not None:
+        check_space(target, int(size), estimated=estimated)
+    with _termination_raises():
+        temporary = _temporary_name(target, ".tmpdir")
+        os.mkdir(temporary)
+        try:
+            yield temporary
+            if os.path.isdir(target):
+                previous = _temporary_name(target, ".old")
+                os.rename(target, previous)
+                try:
+                    os.rename(temporary, target)
+                except BaseException:
+                    os.rename(previous, target)
+                    raise
+                _remove_tree(previous)
+            else:
+                os.rename(temporary, target)
+        except BaseException:
+            _remove_tree(temporary)
+            raise
+    _sync_directory(os.path.dirname(target))
+
+
+__all__ = ["NotEnoughSpace", "atomic_directory", "atomic_output", "check_space", "check_target",
+           "format_bytes"]

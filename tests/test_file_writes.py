@@ -252,6 +252,31 @@ def test_a_symbolic_link_is_kept_and_its_file_replaced(tmp_path):
     assert listing(tmp_path / "runs") == ["lr.csv"]
 
 
+def test_atomic_directory_for_stores_of_many_files(tmp_path):
+    store = tmp_path / "lr.zarr"
+    with _files.atomic_directory(store, size=1000) as folder:
+        assert not store.exists()
+        Path(folder, "0").write_bytes(b"first")
+    assert listing(tmp_path) == ["lr.zarr"] and listing(store) == ["0"]
+    with pytest.raises(KeyboardInterrupt):  # an interrupted rewrite leaves the old store as it was
+        with _files.atomic_directory(store) as folder:
+            Path(folder, "1").write_bytes(b"partial")
+            raise KeyboardInterrupt
+    assert listing(tmp_path) == ["lr.zarr"] and listing(store) == ["0"]
+    with _files.atomic_directory(store) as folder:
+        Path(folder, "1").write_bytes(b"second")
+    assert listing(tmp_path) == ["lr.zarr"] and listing(store) == ["1"]
+    with pytest.raises(OSError) as caught:
+        with _files.atomic_directory(tmp_path / "huge.zarr", size=shutil.disk_usage(tmp_path).free + 1):
+            raise AssertionError("the space check comes first")
+    assert caught.value.errno == errno.ENOSPC
+    (tmp_path / "file.zarr").write_bytes(OLD)
+    with pytest.raises(NotADirectoryError):
+        with _files.atomic_directory(tmp_path / "file.zarr"):
+            raise AssertionError("a file is not replaced by a directory")
+    assert listing(tmp_path) == ["file.zarr", "lr.zarr"]
+
+
 # ----------------------------------------------------------------------------------------------- too big
 
 
