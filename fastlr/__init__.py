@@ -24,6 +24,8 @@ from ._backends import (
     use_backend,
 )
 from ._plateau import plateau
+from ._save import save_curve
+from ._version import __version__ as __version__
 from .schedules import (
     Constant,
     Cosine,
@@ -51,8 +53,6 @@ from .schedules import (
     join,
     with_warmup,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BackendUnavailable",
@@ -86,6 +86,7 @@ __all__ = [
     "join",
     "plateau",
     "presets",
+    "save_curve",
     "set_backend",
     "set_num_threads",
     "show_config",

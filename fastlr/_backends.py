@@ -329,7 +329,7 @@ def get_num_threads() -> int:
 
 
 def config_lines() -> list[str]:
-    from . import __version__
+    from ._version import __version__
 
     lines = [f"fastlr {__version__}", f"numpy {np.__version__}"]
     lines.append(f"active backend: {get_backend()}")
