@@ -30,6 +30,16 @@ Number = Union[float, int]
 _REGISTRY: dict[str, type] = {}
 
 
+class _Compiled:
+    """The slot for a schedule's compiled program, made at construction and filled on first use, so
+    that the immutable schedule is never written once it is frozen."""
+
+    __slots__ = ("program",)
+
+    def __init__(self) -> None:
+        self.program: Optional[_program.Program] = None
+
+
 def _register(cls):
     _REGISTRY[cls.__name__] = cls
     return cls
@@ -162,13 +172,13 @@ class Schedule:
     # ------------------------------------------------------------------ compilation
 
     def _program(self) -> _program.Program:
-        program = self.__dict__.get("_compiled")
-        if program is None:
+        """The compiled program (built on first use; the backends keep what they derive from it in
+        ``Program.backend_data``)."""
+        compiled = self._compiled
+        if compiled.program is None:
             builder = _program.ProgramBuilder()
-            result = self._emit(builder, 0)
-            program = builder.build(result)
-            object.__setattr__(self, "_compiled", program)
-        return program
+            compiled.program = builder.build(self._emit(builder, 0))
+        return compiled.program
 
     def _emit(self, builder: _program.ProgramBuilder, time_register: int) -> int:
         raise NotImplementedError
@@ -183,6 +193,7 @@ class Schedule:
                   self._broadcast_fields()}
         shapes.update(self._child_shapes())
         object.__setattr__(self, "param_shape", broadcast_shape(type(self).__name__, shapes))
+        object.__setattr__(self, "_compiled", _Compiled())
         object.__setattr__(self, "_frozen", True)
 
     def _broadcast_fields(self) -> tuple[str, ...]:
