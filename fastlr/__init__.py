@@ -14,6 +14,7 @@ the C++ core (fastest), numba, and the numpy reference that is the spec.
 from __future__ import annotations
 
 from . import groups, presets
+from .compat.torch import from_torch
 from ._backends import (
     BackendUnavailable,
     backends,
@@ -79,6 +80,7 @@ __all__ = [
     "WithWarmup",
     "backends",
     "from_dict",
+    "from_torch",
     "get_backend",
     "get_num_threads",
     "groups",
