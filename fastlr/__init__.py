@@ -14,7 +14,6 @@ the C++ core (fastest), numba, and the numpy reference that is the spec.
 from __future__ import annotations
 
 from . import groups, presets
-from .compat.torch import from_torch
 from ._backends import (
     BackendUnavailable,
     backends,
@@ -24,6 +23,7 @@ from ._backends import (
     set_num_threads,
     use_backend,
 )
+from .compat.torch import from_torch
 from .schedules import (
     Constant,
     Cosine,

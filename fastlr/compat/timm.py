@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
 from .._validation import describe
 from ..schedules import (
-    Constant,
     CosineRestarts,
     Join,
     Linear,
