@@ -7,19 +7,26 @@ import numpy as np
 import pytest
 from test_compat_torch import assert_matches, drive
 
+import fastlr
 from fastlr.compat import hf
 
 transformers = pytest.importorskip("transformers")
 
 
 def check(name, lrs, n, warmup=None, total=None, kwargs=None, upto=None):
+    live = []
     expected = drive(lambda o: transformers.get_scheduler(name, o, num_warmup_steps=warmup,
                                                           num_training_steps=total,
-                                                          scheduler_specific_kwargs=kwargs), lrs, n)
+                                                          scheduler_specific_kwargs=kwargs), lrs, n,
+                     scheduler_out=live)
     lr = lrs[0] if len(lrs) == 1 else np.array(lrs)
     ours = hf.get_scheduler(name, lr, warmup, total, kwargs, optimizer_lr=lrs[0])
     upto = n if upto is None else upto
     assert_matches(ours, expected[:upto], f"{name} W={warmup} T={total} {kwargs}")
+    # the live LambdaLR: from_torch recognises transformers' own lambdas
+    converted = fastlr.from_torch(live[0])
+    assert converted.param_shape == (len(lrs),)
+    assert_matches(converted, expected[:upto], f"from_torch {name} W={warmup} T={total} {kwargs}")
     return ours, expected
 
 
@@ -99,6 +106,20 @@ def test_cosine_past_the_horizon_finishes_the_half_wave_then_holds():
 def test_errors(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+def test_from_torch_refuses_other_lambdas():
+    import functools
+
+    import torch
+
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    with pytest.raises(TypeError, match="LambdaLR.*Formula"):
+        fastlr.from_torch(torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: 0.9**t))
+    # a partial of a function that only looks like transformers' is not recognised
+    fake = functools.partial(lambda t, num_warmup_steps: 1.0, num_warmup_steps=3)
+    with pytest.raises(TypeError, match="LambdaLR"):
+        fastlr.from_torch(torch.optim.lr_scheduler.LambdaLR(optimizer, fake))
 
 
 def test_scheduler_type_enum_is_accepted():

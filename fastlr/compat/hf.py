@@ -272,3 +272,54 @@ def _wsd(owner, warmup, total, num_decay_steps=None, num_stable_steps=None, warm
     if len(parts) == 1:
         return parts[0]
     return Join(parts, starts[1:])
+
+
+# HF's schedulers are LambdaLRs over functools.partial of these module-level functions; from_torch reads
+# their keywords back: (scheduler name, warmup keyword, total keyword, scheduler_specific_kwargs keys)
+_LAMBDAS = {
+    "_get_constant_lambda": ("constant", None, None, ()),
+    "_get_constant_schedule_with_warmup_lr_lambda": ("constant_with_warmup", "num_warmup_steps", None, ()),
+    "_get_linear_schedule_with_warmup_lr_lambda": ("linear", "num_warmup_steps", "num_training_steps", ()),
+    "_get_cosine_schedule_with_warmup_lr_lambda": ("cosine", "num_warmup_steps", "num_training_steps",
+                                                   ("num_cycles", "min_lr_rate")),
+    "_get_cosine_with_hard_restarts_schedule_with_warmup_lr_lambda": (
+        "cosine_with_restarts", "num_warmup_steps", "num_training_steps", ("num_cycles",)),
+    "_get_polynomial_decay_schedule_with_warmup_lr_lambda": ("polynomial", "num_warmup_steps",
+                                                             "num_training_steps", ("lr_end", "power")),
+    "_get_inverse_sqrt_schedule_lr_lambda": ("inverse_sqrt", "num_warmup_steps", None, ("timescale",)),
+    "_get_cosine_with_min_lr_schedule_with_warmup_lr_rate_lambda": (
+        "cosine_warmup_with_min_lr", "num_warmup_steps", "num_training_steps",
+        ("num_cycles", "min_lr_rate", "warmup_lr_rate")),
+    "_get_wsd_scheduler_lambda": ("warmup_stable_decay", "num_warmup_steps", None,
+                                  ("num_decay_steps", "num_stable_steps", "warmup_type", "decay_type",
+                                   "min_lr_ratio", "num_cycles")),
+}
+
+
+def unit_from_lambda(function) -> Optional[Schedule]:
+    """The multiplier schedule of one of transformers' own ``lr_lambda`` functions (a
+    ``functools.partial`` of a known function of ``transformers.optimization``), or ``None``."""
+    import functools
+
+    keywords: dict = {}
+    if isinstance(function, functools.partial):
+        if function.args:
+            return None
+        keywords = dict(function.keywords)
+        function = function.func
+    if getattr(function, "__module__", None) != "transformers.optimization":
+        return None
+    entry = _LAMBDAS.get(getattr(function, "__name__", ""))
+    if entry is None:
+        return None
+    name, warmup_key, total_key, specific = entry
+    if set(keywords) - {warmup_key, total_key, "lr_init", *specific}:
+        return None
+    kwargs = {key: keywords[key] for key in specific if key in keywords}
+    if name == "cosine" and kwargs.pop("min_lr_rate", 0.0):
+        name, kwargs["min_lr_rate"] = "cosine_with_min_lr", keywords["min_lr_rate"]
+    if name == "warmup_stable_decay":
+        kwargs.setdefault("num_stable_steps", keywords.get("num_stable_steps"))
+    optimizer_lr = keywords.get("lr_init")
+    return get_scheduler(name, 1.0, keywords.get(warmup_key), keywords.get(total_key), kwargs,
+                         optimizer_lr=optimizer_lr)

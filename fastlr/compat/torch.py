@@ -296,9 +296,9 @@ def SWALR(lr: ArrayLike, swa_lr: ArrayLike, anneal_epochs: int = 10, anneal_stra
 # ====================================================================================================
 # live schedulers
 
-_CLOSED_FORM = ("CyclicLR", "OneCycleLR", "CosineAnnealingWarmRestarts")
+_CLOSED_FORM = ("CyclicLR", "OneCycleLR", "CosineAnnealingWarmRestarts", "LambdaLR")
 _RECURSIVE = ("StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR")
-_SUPPORTED = _RECURSIVE + _CLOSED_FORM + ("CosineAnnealingLR", "SWALR", "SequentialLR", "ChainedScheduler")
+_SUPPORTED = _RECURSIVE + _CLOSED_FORM[:3] + ("CosineAnnealingLR", "SWALR", "SequentialLR", "ChainedScheduler")
 _MODULES = {"torch.optim.lr_scheduler", "torch.optim.swa_utils"}
 
 
@@ -311,9 +311,13 @@ def _kind(scheduler) -> str:
         module = sys.modules[cls.__module__]
         if getattr(module, name, None) is cls:
             return name
+    if cls.__module__ in _MODULES and name == "LambdaLR" and getattr(module_of(cls), name, None) is cls:
+        if _hf_units(scheduler) is not None:
+            return name
     if cls.__module__ in _MODULES and name in ("LambdaLR", "MultiplicativeLR"):
         raise TypeError(f"from_torch: cannot convert {name}: its lr_lambda is an arbitrary Python function "
-                        f"(a formula language, fastlr.Formula, is needed and not built yet)")
+                        f"(a formula language, fastlr.Formula, is needed and not built yet); transformers' "
+                        f"own schedules are recognised")
     if cls.__module__ in _MODULES and name == "ReduceLROnPlateau":
         raise TypeError("from_torch: cannot convert ReduceLROnPlateau: its LR depends on the metric "
                         "(see fastlr.plateau, not built yet)")
@@ -321,6 +325,20 @@ def _kind(scheduler) -> str:
     hint = f" (a subclass of {bases[0]}: its overrides are unknown)" if bases else ""
     raise TypeError(f"from_torch: cannot convert a {cls.__module__}.{cls.__qualname__}{hint}; supported: "
                     f"{', '.join(_SUPPORTED)}")
+
+
+def module_of(cls):
+    import sys
+
+    return sys.modules.get(cls.__module__)
+
+
+def _hf_units(scheduler) -> Optional[list]:
+    """The multipliers of a LambdaLR made by transformers (one per group), or None."""
+    from .hf import unit_from_lambda
+
+    units = [unit_from_lambda(function) for function in getattr(scheduler, "lr_lambdas", [])]
+    return units if units and all(unit is not None for unit in units) else None
 
 
 def _group_values(scheduler, key: str) -> np.ndarray:
@@ -387,6 +405,11 @@ def _convert(scheduler, lr: Optional[np.ndarray], restart: bool) -> Schedule:
                              "be recovered (the schedule from here on is Constant(swa_lr))")
         start = (_group_values(scheduler, "lr") - alpha * swa) / (1 - alpha)
         return SWALR(start, swa, epochs, scheduler._anneal_strategy)
+    if kind == "LambdaLR":
+        units = _hf_units(scheduler)
+        if any(unit != units[0] for unit in units[1:]):
+            raise TypeError("from_torch: cannot convert a LambdaLR whose groups follow different schedules")
+        return scaled(units[0], base)
     if kind == "SequentialLR":
         children = scheduler._schedulers
         for child in children:
@@ -434,8 +457,9 @@ def from_torch(scheduler, *, from_current: bool = False) -> Schedule:
 
     Converts StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR, PolynomialLR, CosineAnnealingLR,
     CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR, SWALR, SequentialLR and ChainedScheduler (of
-    those). Anything else, a subclass included, is a ``TypeError`` that names its class; LambdaLR and
-    MultiplicativeLR need a formula language (not built yet).
+    those), and the LambdaLRs of ``transformers.get_scheduler`` (their lambdas are recognised). Anything
+    else, a subclass included, is a ``TypeError`` that names its class; other LambdaLR and
+    MultiplicativeLR lambdas need a formula language (not built yet).
 
     To continue from where the scheduler is, evaluate from its position:
     ``s.curve(n, start=scheduler.last_epoch)``, or hand ``s`` to ``fastlr.torch.LRScheduler`` with the same
