@@ -290,3 +290,42 @@ def test_from_current_needs_a_time_offset():
 def test_compat_errors(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2, eta_min=0.05)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=2, T_mult=1)),
+    ("CosineAnnealingLR", dict(T_max=5, eta_min=0.1)),
+    ("StepLR", dict(step_size=3, gamma=0.5)),
+    ("MultiStepLR", dict(milestones=[2, 7], gamma=0.3)),
+    ("ExponentialLR", dict(gamma=0.8)),
+    ("PolynomialLR", dict(total_iters=9, power=1.5)),
+    ("LinearLR", dict(start_factor=0.2, total_iters=6)),
+])
+def test_fractional_epochs(name, kwargs):
+    """torch's ``step(epoch)`` (fractional epochs, e.g. ``epoch + i / iters``) uses the closed forms; the
+    compat schedules are the same functions between the steps. CosineAnnealingWarmRestarts' ``step(epoch)``
+    finds the cycle with a floating log: the epochs where that index is off are left out (see
+    test_oracles' restart test)."""
+    epochs = np.arange(0, 20, 0.25)
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))], lr=1.0)
+    values = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scheduler = getattr(sched, name)(optimizer, **kwargs)
+        for epoch in epochs:
+            scheduler.step(epoch)
+            values.append(optimizer.param_groups[0]["lr"])
+    values = np.array(values)
+    keep = np.ones(len(epochs), dtype=bool)
+    if name == "CosineAnnealingWarmRestarts" and kwargs["T_mult"] > 1:
+        t0, m = kwargs["T_0"], kwargs["T_mult"]
+        for k, e in enumerate(epochs):
+            if e >= t0:
+                logged = int(np.log(e / t0 * (m - 1) + 1) / np.log(m))
+                exact = max(i for i in range(40) if t0 * (m**i - 1) / (m - 1) <= e)
+                keep[k] = logged == exact
+        assert keep.sum() >= len(epochs) - 3
+    periods = {"periods": 2} if name == "CosineAnnealingLR" else {}
+    ours = getattr(ct, name)(1.0, **kwargs, **periods)(epochs)
+    assert np.max(np.abs(ours - values)[keep]) <= RTOL_PEAK
