@@ -461,7 +461,9 @@ def from_torch(scheduler, *, from_current: bool = False) -> Schedule:
     else, a subclass included, is a ``TypeError`` that names its class; other LambdaLR and
     MultiplicativeLR lambdas need a formula language (not built yet).
 
-    To continue from where the scheduler is, evaluate from its position:
+    A ``CosineAnnealingLR`` is reproduced (rise included) for the periods up to one past its current
+    position (``CosineAnnealingLR(..., periods=...)``). To continue from where the scheduler is,
+    evaluate from its position:
     ``s.curve(n, start=scheduler.last_epoch)``, or hand ``s`` to ``fastlr.torch.LRScheduler`` with the same
     ``last_epoch``. ``from_current=True`` (a schedule re-indexed so that t = 0 is now) is accepted only at
     step 0: re-indexing needs a time-offset combinator the engine does not have yet.
