@@ -374,7 +374,7 @@ def _convert(scheduler, lr: Optional[np.ndarray], restart: bool) -> Schedule:
         return ExponentialLR(base, scheduler.gamma)
     if kind == "CosineAnnealingLR":
         return CosineAnnealingLR(base, scheduler.T_max, scheduler.eta_min,
-                                 periods=max(1, math.ceil((scheduler.last_epoch + 1) / (2 * scheduler.T_max))))
+                                 periods=max(0, math.ceil((scheduler.last_epoch + 1) / (2 * scheduler.T_max))) + 1)
     if kind == "CosineAnnealingWarmRestarts":
         return CosineAnnealingWarmRestarts(base, scheduler.T_0, scheduler.T_mult, scheduler.eta_min)
     if kind == "CyclicLR":
