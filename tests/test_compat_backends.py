@@ -45,8 +45,8 @@ def test_backends_agree(name, backend):
     with fastlr.use_backend("numpy"):
         reference = schedule(steps)
     with fastlr.use_backend(backend):
-        assert_agrees(schedule(steps), reference, context=f"{name} on {backend}")
-        assert_agrees(schedule(steps, dtype=np.float32), reference, np.float32, context=f"{name} float32")
+        assert_agrees(schedule(steps), reference, schedule, context=f"{name} on {backend}")
+        assert_agrees(schedule(steps, dtype=np.float32), reference, schedule, np.float32, context=f"{name} float32")
     assert fastlr.from_dict(schedule.to_dict()) == schedule
 
 
