@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from . import _backends
+from . import _array_api, _backends
 from ._validation import describe
 
 _NATIVE_STEP_TYPES = (np.dtype(np.int32), np.dtype(np.int64), np.dtype(np.float32), np.dtype(np.float64))
@@ -158,6 +158,12 @@ def _result_shape(schedule, steps_shape) -> tuple[int, ...]:
 
 
 def array_call(schedule, t, out, dtype):
+    if type(t) is not np.ndarray and _array_api.is_foreign(t):
+        return _array_api.route(schedule, t, out, dtype, _numpy_array_call)
+    return _numpy_array_call(schedule, t, out, dtype)
+
+
+def _numpy_array_call(schedule, t, out, dtype):
     steps = _steps_array(t)
     shape = _result_shape(schedule, steps.shape)
     result_dtype = _result_dtype(out, dtype) if out is None else None
