@@ -202,8 +202,11 @@ def _f_inverse_time(ctx, t, lr, rate, decay_steps, staircase):
 
 
 def _f_polynomial(ctx, t, start, end, total, power):
-    f = ctx.xp.minimum(t, total) / total
-    return _blend(end, start, _pow(ctx, 1.0 - f, power))
+    # min(t, T) / T, with T / T written as the 1 it is: XLA divides by a broadcast scalar through its
+    # reciprocal, and T * (1 / T) = 1 -+ ulp would turn (1 - f) ** power (power < 1) into 1e-5 or NaN
+    xp = ctx.xp
+    f = xp.where(t >= total, ctx.c(1.0), xp.minimum(t, total) / total)
+    return _blend(end, start, _pow(ctx, xp.maximum(1.0 - f, ctx.c(0.0)), power))
 
 
 def _f_cosine(ctx, t, peak, total, min_lr):
@@ -377,14 +380,20 @@ _FAMILIES = {
 _MODED = (P.EXPONENTIAL, P.INVERSE_TIME, P.WARMUP_STABLE_DECAY, P.ONE_CYCLE, P.CYCLIC)
 
 
-def run(program: P.Program, t, ctx: _Context, operands: list):
-    """Run ``program`` on the float steps ``t`` (an array of ``ctx``'s library) with ``operands`` (one
-    array per operand index, broadcastable against the output); returns the result register (it
-    broadcasts to the output shape but may be smaller)."""
+def decode(program: P.Program) -> tuple[list, list, int]:
+    """The program's rows, tables and result register as Python values (what ``run`` reads: no numpy
+    while a compiler traces it)."""
+    return program.code.tolist(), program.tables.tolist(), int(program.result_register)
+
+
+def run(program, t, ctx: _Context, operands: list):
+    """Run ``program`` (a ``Program`` or ``decode(program)``) on the float steps ``t`` (an array of
+    ``ctx``'s library) with ``operands`` (one array per operand index, broadcastable against the
+    output); returns the result register (it broadcasts to the output shape but may be smaller)."""
     xp = ctx.xp
-    tables = program.tables
+    rows, tables, result_register = decode(program) if isinstance(program, P.Program) else program
     registers: dict[int, Any] = {0: t}
-    for row in program.code.tolist():
+    for row in rows:
         op, dst, src, src2, src3, mode, offset, length = row[:8]
         ops = [operands[k] for k in row[8:] if k >= 0]
         time = registers[src]
@@ -393,14 +402,14 @@ def run(program: P.Program, t, ctx: _Context, operands: list):
             extra = (mode,) if op in _MODED else ()
             value = function(ctx, time, *ops, *extra)
         elif op == P.MULTI_STEP:
-            milestones = tuple(tables[offset:offset + length].tolist())
+            milestones = tuple(tables[offset:offset + length])
             value = _f_multi_step(ctx, time, ops[0], ops[1], milestones)
         elif op == P.PIECEWISE_CONSTANT:
-            value = _f_piecewise_constant(ctx, time, tuple(tables[offset:offset + length].tolist()),
-                                          tuple(tables[offset + length:offset + 2 * length + 1].tolist()))
+            value = _f_piecewise_constant(ctx, time, tuple(tables[offset:offset + length]),
+                                          tuple(tables[offset + length:offset + 2 * length + 1]))
         elif op == P.PIECEWISE_LINEAR:
-            value = _f_piecewise_linear(ctx, time, tuple(tables[offset:offset + length].tolist()),
-                                        tuple(tables[offset + length:offset + 2 * length].tolist()))
+            value = _f_piecewise_linear(ctx, time, tuple(tables[offset:offset + length]),
+                                        tuple(tables[offset + length:offset + 2 * length]))
         elif op == P.SHIFT:
             value = xp.maximum(time - ops[0], ctx.c(0.0))
         elif op == P.SELECT:
@@ -417,7 +426,7 @@ def run(program: P.Program, t, ctx: _Context, operands: list):
         else:  # pragma: no cover - the builder emits no other opcode
             raise AssertionError(f"unknown opcode {op}")
         registers[dst] = value
-    return registers[program.result_register]
+    return registers[result_register]
 
 
 # ==================================================================================================
@@ -552,8 +561,11 @@ def _torch_cpu_plain(t) -> bool:
             and not is_traced(t) and type(t) is torch.Tensor)
 
 
-def call(schedule, t, out=None, dtype=None, params: Optional[dict] = None):
-    """``schedule(t)`` for a non-numpy array ``t``: an array of ``t``'s library on ``t``'s device."""
+def call(schedule, t, out=None, dtype=None, params: Optional[dict] = None, runner=None):
+    """``schedule(t)`` for a non-numpy array ``t``: an array of ``t``'s library on ``t``'s device.
+
+    ``runner(t, ctx, operands)``, when given, replaces ``run`` (a compiled form of it); it receives the
+    validated steps as they are and returns the result register."""
     api = compat()
     try:
         xp = api.array_namespace(t)
@@ -585,7 +597,10 @@ def call(schedule, t, out=None, dtype=None, params: Optional[dict] = None):
     operands = device_operands(program, ctx)
     if params:
         operands = _substitute(program, operands, params, ctx, schedule)
-    value = run(program, xp.astype(t, ctx.dtype), ctx, operands)
+    if runner is None:
+        value = run(program, xp.astype(t, ctx.dtype), ctx, operands)
+    else:
+        value = runner(t, ctx, operands)
     if tuple(value.shape) != shape:
         value = value + xp.zeros(shape, dtype=ctx.dtype, **({} if device is None else {"device": device}))
     value = xp.astype(value, requested)

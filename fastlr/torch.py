@@ -201,3 +201,39 @@ def _fill(group: dict, value: float) -> None:
         group["lr"].fill_(value)
     else:
         group["lr"] = value
+
+
+def fused(schedule: Schedule, **compile_options: Any):
+    """``schedule`` as one compiled function of device tensors: ``f(t, *, out=None, dtype=None,
+    params=None)``, the same contract as ``fastlr.array_api.evaluate`` (validation, ``out=`` in place,
+    ``params=`` replacing parameters by name), with the evaluation itself compiled by ``torch.compile``
+    (``fullgraph=True``; ``compile_options`` are passed on). On CUDA this fuses the program into a few
+    elementwise kernels: one read of the steps and array parameters, one write of the result.
+
+    The first call with a new device, dtype or shape compiles (seconds); later calls reuse it. Steps are
+    validated before the kernel runs (one reduction and one host synchronisation per call).
+    """
+    from . import _array_api
+
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a fastlr schedule, got {type(schedule).__name__}")
+    decoded = _array_api.decode(schedule._program())
+    xp = _array_api.compat().array_namespace(torch.zeros(0))
+
+    def body(t, dtype, operands):
+        ctx = _array_api._Context(xp, dtype, t.device)
+        return _array_api.run(decoded, t.to(dtype), ctx, operands)
+
+    options = {"fullgraph": True, **compile_options}
+    kernel = torch.compile(body, **options)
+
+    def runner(t, ctx, operands):
+        return kernel(t, ctx.dtype, list(operands))
+
+    def evaluate(t, *, out=None, dtype=None, params=None):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"t must be a torch tensor, got {type(t).__name__}")
+        return _array_api.call(schedule, t, out, dtype, params, runner=runner)
+
+    evaluate.__doc__ = f"{schedule!r}, compiled with torch.compile."
+    return evaluate

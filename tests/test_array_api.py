@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 from hypothesis import given, reject
 from hypothesis import strategies as st
+from strategies import assert_agrees, reference, schedule_peak, schedules, step_arrays
 
 import fastlr
 from fastlr import array_api as fa
-
-from strategies import assert_agrees, reference, schedule_peak, schedules, step_arrays
 
 xps = pytest.importorskip("array_api_strict")
 torch = pytest.importorskip("torch")
@@ -184,3 +183,21 @@ def test_operands_are_converted_once_per_device():
     first = {key: [id(a) for a in arrays] for key, arrays in cache.items()}
     fa.evaluate(schedule, torch.arange(6) * 7)
     assert {key: [id(a) for a in arrays] for key, arrays in cache.items()} == first
+
+
+def test_fused_traces_into_one_graph():
+    """``fastlr.torch.fused`` captures the whole program in one graph (``fullgraph=True`` raises on any
+    break). The ``eager`` compile backend checks the capture without code generation, which takes
+    tens of seconds on a CPU; bench/gpu_check.py runs the inductor build on CUDA."""
+    import fastlr.torch as flt
+
+    schedule = fastlr.with_warmup(fastlr.join([fastlr.CosineRestarts(_per_parameter().peak_lr, 10, cycle_mult=2.0),
+                                               fastlr.PiecewiseLinear([0, 5, 10], [1, 0.5, 0.2])], [100]), 10)
+    fused = flt.fused(schedule, backend="eager")
+    steps = torch.arange(300).reshape(50, 6)
+    assert_agrees(fused(steps).numpy(), reference(schedule, steps.numpy()))
+    out = torch.empty(50, 6, dtype=torch.float32)
+    assert fused(steps, out=out) is out
+    assert_agrees(out.numpy(), reference(schedule, steps.numpy()), dtype=np.float32)
+    with pytest.raises(TypeError, match="torch tensor"):
+        fused(np.arange(6))

@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 from hypothesis import given, reject
 from hypothesis import strategies as st
-from strategies import assert_agrees, reference, schedule_peak, schedules, step_arrays, universe_shapes
+from strategies import (
+    assert_agrees,
+    peak_tolerance,
+    reference,
+    schedule_peak,
+    schedules,
+    step_arrays,
+    universe_shapes,
+)
 
 import fastlr
 from fastlr import array_api as fa
@@ -20,11 +28,43 @@ jnp = pytest.importorskip("jax.numpy")
 optax = pytest.importorskip("optax")
 
 # The float32-computation row (to join the tolerance table): a library that computes in float32 gives
-# the schedule at a step within a relative STEP of t (every position in a phase, t / period, carries a
-# float32 rounding of t and of the phase bounds), up to PEAK_ULPS float32 ulps of the schedule's peak
-# (the rounding of the parameters and of each operation). The slack is the reference's own change over
-# [t (1 - STEP), t (1 + STEP)], so a steep or periodic schedule at a large t gets what float32 can give.
+# the schedule of its float32-rounded parameters at a step within a relative STEP of t (every position
+# in a phase, t / period, carries a float32 rounding of t and of the phase bounds), up to PEAK_ULPS
+# float32 ulps of the schedule's peak (the rounding of each operation). The slack is the reference's
+# own change under those perturbations, so a steep or periodic schedule at a large t gets what float32
+# can give and no more.
 FLOAT32_COMPUTE = {"step_relative": 2.0**-18, "peak_ulps32": 4}
+# XLA (JAX x64 on CPU) divides by a broadcast scalar through its reciprocal, one ulp off a correctly
+# rounded quotient: the same rule with a step within a few float64 ulps, then the float64 row.
+XLA_FLOAT64_STEP_RELATIVE = 2.0**-50
+
+
+def _rounded_to_float32(value):
+    if isinstance(value, float):
+        return float(np.float32(value))
+    if isinstance(value, list):
+        return [_rounded_to_float32(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _rounded_to_float32(v) for k, v in value.items()}
+    return value
+
+
+def perturbation_slack(schedule, steps, step_relative, round_parameters):
+    """max |reference(s', t') - reference(s, t)| over t' in {t, t (1 - d), t (1 + d)} and s' in {s}
+    (and s with float32-rounded parameters when ``round_parameters``)."""
+    t = np.asarray(steps, dtype=np.float64)
+    expected = reference(schedule, t)
+    variants = [schedule]
+    if round_parameters:
+        try:
+            variants.append(fastlr.from_dict(_rounded_to_float32(schedule.to_dict())))
+        except ValueError:  # a rule that holds only before rounding (never seen): no such variant
+            pass
+    slack = np.zeros(np.shape(expected))
+    for variant in variants:
+        for factor in (1.0 - step_relative, 1.0, 1.0 + step_relative):
+            slack = np.maximum(slack, np.abs(reference(variant, t * factor) - expected))
+    return slack
 
 
 def assert_agrees_float32_compute(result, schedule, steps, context=""):
@@ -34,16 +74,24 @@ def assert_agrees_float32_compute(result, schedule, steps, context=""):
     assert result.shape == expected.shape, f"{context}: shape {result.shape} != {expected.shape}"
     if expected.size == 0:
         return
-    t = np.asarray(steps, dtype=np.float64)
-    d = FLOAT32_COMPUTE["step_relative"]
-    slack = np.maximum(np.abs(reference(schedule, t * (1 + d)) - expected),
-                       np.abs(reference(schedule, t * (1 - d)) - expected))
+    slack = perturbation_slack(schedule, steps, FLOAT32_COMPUTE["step_relative"], True)
     peak = max(float(np.max(np.abs(expected))), schedule_peak(schedule))
     allowed = slack + FLOAT32_COMPUTE["peak_ulps32"] * float(np.spacing(np.float32(peak)))
     error = np.abs(result.astype(np.float64) - expected)
     bad = error > allowed
     assert not np.any(bad), (f"{context}: {int(bad.sum())} of {bad.size} disagree; worst error "
                              f"{float(np.max(error - allowed)):.3g} beyond {FLOAT32_COMPUTE}")
+
+
+def assert_agrees_xla_float64(result, schedule, steps, context=""):
+    """The float64 row, against the reference at the nearest steps XLA's division can stand for."""
+    expected = np.asarray(reference(schedule, steps), dtype=np.float64)
+    slack = perturbation_slack(schedule, steps, XLA_FLOAT64_STEP_RELATIVE, False)
+    if expected.size:
+        assert np.all(np.abs(np.asarray(result) - expected) <= slack + peak_tolerance(
+            np.append(np.ravel(expected), schedule_peak(schedule)))), context
+    assert_agrees(np.asarray(result), expected + np.clip(np.asarray(result) - expected, -slack, slack),
+                  context=context, peak=schedule_peak(schedule))
 
 
 @pytest.fixture(params=["float32", "x64"])
@@ -58,8 +106,7 @@ def precision(request):
 
 def _check(result, schedule, steps, precision, context):
     if precision == "x64":
-        assert_agrees(np.asarray(result), reference(schedule, steps), context=context,
-                      peak=schedule_peak(schedule))
+        assert_agrees_xla_float64(result, schedule, steps, context=context)
     else:
         assert_agrees_float32_compute(result, schedule, steps, context=context)
 
@@ -75,7 +122,7 @@ def test_agrees_with_reference(precision, data):
     if precision == "float32" and np.asarray(steps).dtype.itemsize == 8:
         steps = np.asarray(steps).astype(np.int32 if np.asarray(steps).dtype.kind == "i" else np.float32)
     steps = np.array(steps, copy=True)
-    result = schedule(jnp.asarray(steps))
+    result = jax.jit(schedule)(jnp.asarray(steps))  # eager JAX compiles every operation: far slower
     assert isinstance(result, jax.Array)
     _check(result, schedule, steps, precision, f"{precision} {schedule!r}")
 
