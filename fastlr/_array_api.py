@@ -557,8 +557,8 @@ def route(schedule, t, out, dtype, numpy_call):
 def _torch_cpu_plain(t) -> bool:
     import torch
 
-    return (isinstance(t, torch.Tensor) and t.device.type == "cpu" and not t.requires_grad
-            and not is_traced(t) and type(t) is torch.Tensor)
+    # steps that require grad keep the numpy route's TypeError (steps carry no gradient)
+    return isinstance(t, torch.Tensor) and t.device.type == "cpu" and not is_traced(t)
 
 
 def call(schedule, t, out=None, dtype=None, params: Optional[dict] = None, runner=None):

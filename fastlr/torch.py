@@ -42,25 +42,23 @@ copy, torch tensors included (through DLPack)::
 A wrong dtype, shape or device, a read-only or non-contiguous ``out``, or an ``out`` that overlaps the
 steps is a ``TypeError``/``ValueError`` raised before anything is written.
 
-GPU training
-------------
-fastlr computes on the CPU. Two ways to feed a GPU loop without a host sync per parameter:
+Tensors on any device
+---------------------
+``schedule(t)`` with a tensor ``t`` returns a tensor on ``t``'s device. On the CPU it is computed by the
+C++ core (zero-copy through DLPack, the same bits as a numpy call); on CUDA or MPS by torch operations
+on the device (the program of ``docs/engine.md`` run by ``fastlr.array_api``), with the schedule's array
+parameters moved to the device once and kept there: a per-parameter LR vector is computed where it
+is used, without a host round trip::
 
-1. One small CPU evaluation per step: ``lrs = schedule(step)`` gives the per-group vector (a few
-   microseconds); this is what ``LRScheduler`` does. With tensor LRs on the device, ``fill_`` copies one
-   number per group.
-2. Precompute the whole curve once and move it to the device once, then index it on the device (no host
-   round trip, CUDA-graph and torch.compile friendly since the step is a device tensor)::
+    steps = torch.zeros(n, dtype=torch.int64, device="cuda")      # one step count per parameter
+    lrs = schedule(steps)                                         # float64 on cuda (float32 on MPS)
+    schedule(steps, out=lrs)                                      # in place, same device and shape
 
-       table = torch.from_numpy(schedule.curve(total_steps)).to("cuda")   # shape (T,) + param_shape
-       ...
-       lr = table[step]          # step: a 0-d int64 CUDA tensor, incremented in place
+``fused(schedule)`` compiles the evaluation with ``torch.compile`` into a few elementwise kernels (one
+pass over memory) for large tensors. A CPU ``out=`` with CPU steps keeps the zero-copy route above; an
+``out`` on another device than the steps is refused (``ValueError``) before anything is written.
 
-   ``curve()`` clamps past the horizon only if you ask for enough rows: index with
-   ``step.clamp_(max=len(table) - 1)`` or build the table long enough.
-
-``out=`` never accepts a CUDA (or meta) tensor: evaluate into a pinned CPU tensor and ``copy_`` it to the
-device with ``non_blocking=True`` if the LR vector must live there.
+``LRScheduler`` writes Python floats into the groups (``fill_`` for tensor LRs, on any device).
 """
 
 from __future__ import annotations
