@@ -201,3 +201,41 @@ def test_fused_traces_into_one_graph():
     assert_agrees(out.numpy(), reference(schedule, steps.numpy()), dtype=np.float32)
     with pytest.raises(TypeError, match="torch tensor"):
         fused(np.arange(6))
+
+
+def _readme_block(marker):
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S) if marker in b]
+    assert len(blocks) == 1, f"the README has {len(blocks)} python examples with {marker!r}"
+    namespace: dict = {}
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    return namespace
+
+
+def test_readme_device_example():
+    ns = _readme_block("torch.randint")
+    lrs, s, steps = ns["lrs"], ns["s"], ns["steps"]
+    assert isinstance(lrs, torch.Tensor) and lrs.device == steps.device and lrs.dtype == torch.float64
+    assert_agrees(lrs.cpu().numpy(), reference(s, steps.cpu().numpy()))
+
+
+def test_readme_optax_example():
+    pytest.importorskip("optax")
+    ns = _readme_block("optax.adamw")
+    w = np.asarray(ns["params"]["w"])
+    # the first adamw update at count 0 has learning rate schedule(0) = 0 (the warmup's start)
+    assert float(ns["schedule"](0)) == 0.0
+    np.testing.assert_array_equal(w, np.ones(8, dtype=w.dtype))
+    assert int(ns["state"][0].count) == 1
+
+
+def test_readme_dask_example():
+    pytest.importorskip("dask")
+    ns = _readme_block("fastlr.dask.steps")
+    sweep, mean_lr, final_lr = ns["sweep"], ns["mean_lr"], ns["final_lr"]
+    curve = sweep.curve(100_000)
+    np.testing.assert_allclose(mean_lr, curve.mean(axis=0), rtol=len(curve) * np.finfo(np.float64).eps)
+    np.testing.assert_array_equal(final_lr, curve[-1])
