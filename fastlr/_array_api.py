@@ -25,6 +25,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from . import _families
 from . import _program as P
 from ._validation import describe
 
@@ -131,9 +132,12 @@ def _blend(a, b, c):
 
 
 def _cos_factor(ctx, p):
-    # remainder == fmod for p >= 0; negative p only occurs in lanes that a select discards
+    # remainder == fmod for p >= 0; negative p only occurs in lanes that a select discards. Exactly 1
+    # at p = 0 and 0 at p = 1, set rather than left to cos (as the reference)
     xp = ctx.xp
-    return 0.5 * (1.0 + xp.cos(math.pi * xp.remainder(p, ctx.c(2.0))))
+    p = xp.remainder(p, ctx.c(2.0))
+    c = 0.5 * (1.0 + xp.cos(math.pi * p))
+    return xp.where(p == 0.0, ctx.c(1.0), xp.where(p == 1.0, ctx.c(0.0), c))
 
 
 def _safe_div(ctx, num, den):
@@ -148,7 +152,18 @@ def _clip01(ctx, x):
 
 
 def _pow(ctx, base, exponent):
-    return ctx.xp.pow(base, exponent)
+    """``base ** exponent`` for a real exponent, exactly 1 at 0 and ``base`` at 1 (the reference's
+    ``_power``)."""
+    xp = ctx.xp
+    return xp.where(exponent == 0.0, ctx.c(1.0), xp.where(exponent == 1.0, base, xp.pow(base, exponent)))
+
+
+def _integer_power(ctx, base, count):
+    """``base ** count`` for integer-valued ``count >= 0``. The reference powers in double-double (the
+    correctly rounded power); here the library's ``pow``, whose error for an integer exponent stays
+    within the tolerance table's float64 row and needs no data-dependent loop under a tracer."""
+    xp = ctx.xp
+    return xp.where(count == 0.0, ctx.c(1.0), xp.pow(base, count))
 
 
 def _count_le(ctx, t, points: tuple[float, ...]):
@@ -180,17 +195,17 @@ def _f_linear(ctx, t, a, b, total):
 
 
 def _f_step_decay(ctx, t, lr, gamma, step_size):
-    return lr * _pow(ctx, gamma, ctx.xp.floor(t / step_size))
+    return lr * _integer_power(ctx, gamma, ctx.xp.floor(t / step_size))
 
 
 def _f_multi_step(ctx, t, lr, gamma, milestones):
-    return lr * _pow(ctx, gamma, _count_le(ctx, t, milestones))
+    return lr * _integer_power(ctx, gamma, _count_le(ctx, t, milestones))
 
 
 def _f_exponential(ctx, t, lr, gamma, step_size, min_lr, staircase):
     e = t / step_size
     if staircase:
-        e = ctx.xp.floor(e)
+        return ctx.xp.maximum(lr * _integer_power(ctx, gamma, ctx.xp.floor(e)), min_lr)
     return ctx.xp.maximum(lr * _pow(ctx, gamma, e), min_lr)
 
 
@@ -202,11 +217,10 @@ def _f_inverse_time(ctx, t, lr, rate, decay_steps, staircase):
 
 
 def _f_polynomial(ctx, t, start, end, total, power):
-    # min(t, T) / T, with T / T written as the 1 it is: XLA divides by a broadcast scalar through its
-    # reciprocal, and T * (1 / T) = 1 -+ ulp would turn (1 - f) ** power (power < 1) into 1e-5 or NaN
     xp = ctx.xp
-    f = xp.where(t >= total, ctx.c(1.0), xp.minimum(t, total) / total)
-    return _blend(end, start, _pow(ctx, xp.maximum(1.0 - f, ctx.c(0.0)), power))
+    base = (total - xp.minimum(t, total)) / total
+    q = xp.where(base == 1.0, ctx.c(1.0), xp.where(base == 0.0, ctx.c(0.0), _pow(ctx, base, power)))
+    return _blend(end, start, q)
 
 
 def _f_cosine(ctx, t, peak, total, min_lr):
@@ -216,7 +230,8 @@ def _f_cosine(ctx, t, peak, total, min_lr):
 
 def _restart_start(ctx, i, cycle_steps, m):
     xp = ctx.xp
-    previous = _safe_div(ctx, cycle_steps * (_pow(ctx, m, i - 1.0) - 1.0), m - 1.0)
+    previous = _safe_div(ctx, cycle_steps * (_integer_power(ctx, m, xp.maximum(i - 1.0, ctx.c(0.0))) - 1.0),
+                         m - 1.0)
     geometric = xp.where(i > 0.0, m * previous + cycle_steps, ctx.c(0.0))
     return xp.where(m == 1.0, cycle_steps * i, geometric)
 
@@ -239,8 +254,8 @@ def _restart_cycle(ctx, t, cycle_steps, m):
 def _f_cosine_restarts(ctx, t, peak, cycle_steps, min_lr, m, decay, limit):
     xp = ctx.xp
     i = _restart_cycle(ctx, t, cycle_steps, m)
-    p = (t - _restart_start(ctx, i, cycle_steps, m)) / (cycle_steps * _pow(ctx, m, i))
-    value = _blend(min_lr, peak * _pow(ctx, decay, i), _cos_factor(ctx, p))
+    p = (t - _restart_start(ctx, i, cycle_steps, m)) / (cycle_steps * _integer_power(ctx, m, i))
+    value = _blend(min_lr, peak * _integer_power(ctx, decay, i), _cos_factor(ctx, p))
     return xp.where(i >= limit, min_lr, value)
 
 
@@ -255,7 +270,7 @@ def _f_warmup_cosine(ctx, t, peak, total, warmup, min_lr, init):
 def _f_wsd(ctx, t, peak, total, warmup, decay_steps, min_lr, init, shape):
     xp = ctx.xp
     warm = _blend(init, peak, _safe_div(ctx, t, warmup))
-    decay_start = total - decay_steps
+    decay_start = xp.maximum(total - decay_steps, warmup)
     p = _clip01(ctx, _safe_div(ctx, t - decay_start, decay_steps))
     if shape == 0:
         s = 1.0 - p
@@ -311,7 +326,7 @@ def _f_cyclic(ctx, t, base, max_lr, up, down, gamma, mode):
     if mode == 0:
         g = 1.0
     elif mode == 1:
-        g = _pow(ctx, ctx.c(0.5), cycle - 1.0)
+        g = xp.pow(ctx.c(2.0), -xp.minimum(cycle - 1.0, ctx.c(1100.0)))  # exact powers of two
     else:
         g = _pow(ctx, gamma, t)
     return base + (max_lr - base) * scale * g
@@ -455,10 +470,8 @@ def device_operands(program: P.Program, ctx: _Context) -> list:
 
 def operand_names(program: P.Program) -> dict[str, list[int]]:
     """Which operand indices hold each parameter name (a family's, ``factor`` of a scaled schedule,
-    ``warmup_steps`` / ``init_lr`` of ``with_warmup``)."""
-    from .schedules import _REGISTRY
-
-    by_opcode = {cls._opcode: cls._numeric for cls in _REGISTRY.values() if hasattr(cls, "_opcode")}
+    ``warmup_steps`` / ``init_lr`` of ``with_warmup``; join boundaries are not differentiable)."""
+    by_opcode = {spec.opcode: spec.operands for spec in _families.FAMILIES}
     by_opcode[P.SCALE] = ("factor",)
     by_opcode[P.RAMP] = ("warmup_steps", "init_lr")
     names: dict[str, list[int]] = {}
@@ -538,14 +551,10 @@ def _check_steps(xp, t) -> None:
 
 
 def route(schedule, t, out, dtype, numpy_call):
-    """The facade's entry for a non-numpy ``t``: dask arrays to ``fastlr.dask``, torch CPU tensors
-    through the numpy path (the C++ core, zero-copy through DLPack, returned as a tensor), the rest
-    to the Array API evaluator."""
+    """The facade's entry for a non-numpy ``t`` (not dask): torch CPU tensors through the numpy path
+    (the C++ core, zero-copy through DLPack, returned as a tensor), the rest to the Array API
+    evaluator."""
     module = type(t).__module__.partition(".")[0]
-    if module == "dask":
-        from . import dask as fastlr_dask
-
-        return fastlr_dask.evaluate(schedule, t, out=out, dtype=dtype)
     if module == "torch" and _torch_cpu_plain(t):
         import torch
 

@@ -47,7 +47,7 @@ def test_parameter_columns_are_sliced_per_chunk():
     assert lazy.shape == (1200, 6) and lazy.chunks[0] == (250,) * 4 + (200,)
     with fastlr.use_backend("numpy"):
         expected = schedule.curve(1200)
-    assert_agrees(lazy.compute(scheduler="sync"), expected)
+    assert_agrees(lazy.compute(scheduler="sync"), expected, schedule)
     shifted = fastlr_dask.curve(schedule, 100, start=900, chunks=30, dtype=np.float32).compute(scheduler="sync")
     np.testing.assert_array_equal(shifted, schedule.curve(100, start=900, dtype=np.float32))
 
