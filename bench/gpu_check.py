@@ -200,7 +200,10 @@ def perturbation_slack(schedule, steps, step_relative, round_parameters):
     expected = reference(schedule, t)
     variants = [schedule]
     if round_parameters:
-        variants.append(fastlr.from_dict(_rounded_to_float32(schedule.to_dict())))
+        try:
+            variants.append(fastlr.from_dict(_rounded_to_float32(schedule.to_dict())))
+        except ValueError:  # a rule that holds only before rounding (W + D <= T): no such variant
+            pass
     slack = np.zeros(np.shape(expected))
     for variant in variants:
         for factor in (1.0 - step_relative, 1.0, 1.0 + step_relative):
