@@ -181,7 +181,8 @@ def _count_le(ctx, t, points: tuple[float, ...]):
 
 def _take(ctx, values: tuple[float, ...], index):
     xp = ctx.xp
-    flat = xp.reshape(xp.astype(index, xp.int64 if hasattr(xp, "int64") else xp.int32), (-1,))
+    # int32 indices where the library computes in float32 (JAX without x64 has no int64); tables are short
+    flat = xp.reshape(xp.astype(index, xp.int64 if ctx.dtype == xp.float64 else xp.int32), (-1,))
     return xp.reshape(xp.take(ctx.asarray(values), flat), index.shape)
 
 
