@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from . import _backends
+from . import _array_api, _backends
 from ._validation import describe
 
 _NATIVE_STEP_TYPES = (np.dtype(np.int32), np.dtype(np.int64), np.dtype(np.float32), np.dtype(np.float64))
@@ -168,6 +168,25 @@ def _result_shape(schedule, steps_shape) -> tuple[int, ...]:
 
 
 def array_call(schedule, t, out, dtype):
+    if type(t) is not np.ndarray and _array_api.is_foreign(t):
+        if type(t).__module__.partition(".")[0] == "dask":
+            from . import _dask_graph
+
+            return _dask_graph.evaluate(schedule, t, out, _result_dtype(None, dtype), _evaluate_dask_chunk)
+        return _array_api.route(schedule, t, out, dtype, _numpy_array_call)
+    return _numpy_array_call(schedule, t, out, dtype)
+
+
+def _evaluate_dask_chunk(steps, *operand_slices, layout, code, tables, n_registers, result_register, out_dtype):
+    """One dask task: the chunk's own program (its parameter slices) through the numpy route."""
+    from . import _dask_graph
+
+    chunk = _dask_graph.chunk_schedule(operand_slices, layout, code, tables, n_registers, result_register)
+    result = _numpy_array_call(chunk, steps, None, out_dtype)
+    return np.asarray(result).reshape(np.broadcast_shapes(steps.shape, chunk.param_shape))
+
+
+def _numpy_array_call(schedule, t, out, dtype):
     steps = _steps_array(t)
     if steps.size and schedule.overflow_step() < math.inf:
         _overflow(schedule, float(steps.max()))
