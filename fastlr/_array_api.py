@@ -203,11 +203,10 @@ def _f_multi_step(ctx, t, lr, gamma, milestones):
     return lr * _integer_power(ctx, gamma, _count_le(ctx, t, milestones))
 
 
-def _f_exponential(ctx, t, lr, gamma, step_size, min_lr, staircase):
+def _f_exponential(ctx, t, lr, gamma, step_size, min_lr, max_lr, staircase):
     e = t / step_size
-    if staircase:
-        return ctx.xp.maximum(lr * _integer_power(ctx, gamma, ctx.xp.floor(e)), min_lr)
-    return ctx.xp.maximum(lr * _pow(ctx, gamma, e), min_lr)
+    power = _integer_power(ctx, gamma, ctx.xp.floor(e)) if staircase else _pow(ctx, gamma, e)
+    return ctx.xp.minimum(ctx.xp.maximum(lr * power, min_lr), max_lr)
 
 
 def _f_inverse_time(ctx, t, lr, rate, decay_steps, staircase):
@@ -378,22 +377,23 @@ def _f_piecewise_linear(ctx, t, boundaries, values):
 
 
 _FAMILIES = {
-    P.CONSTANT: (_f_constant, 1),
-    P.LINEAR: (_f_linear, 3),
-    P.STEP_DECAY: (_f_step_decay, 3),
-    P.EXPONENTIAL: (_f_exponential, 4),
-    P.INVERSE_TIME: (_f_inverse_time, 3),
-    P.POLYNOMIAL: (_f_polynomial, 4),
-    P.COSINE: (_f_cosine, 3),
-    P.COSINE_RESTARTS: (_f_cosine_restarts, 6),
-    P.WARMUP_COSINE: (_f_warmup_cosine, 5),
-    P.WARMUP_STABLE_DECAY: (_f_wsd, 6),
-    P.ONE_CYCLE: (_f_one_cycle, 5),
-    P.CYCLIC: (_f_cyclic, 5),
-    P.INVERSE_SQRT: (_f_inverse_sqrt, 3),
-    P.TANH: (_f_tanh, 5),
+    P.CONSTANT: _f_constant,
+    P.LINEAR: _f_linear,
+    P.STEP_DECAY: _f_step_decay,
+    P.EXPONENTIAL: _f_exponential,
+    P.INVERSE_TIME: _f_inverse_time,
+    P.POLYNOMIAL: _f_polynomial,
+    P.COSINE: _f_cosine,
+    P.COSINE_RESTARTS: _f_cosine_restarts,
+    P.WARMUP_COSINE: _f_warmup_cosine,
+    P.WARMUP_STABLE_DECAY: _f_wsd,
+    P.ONE_CYCLE: _f_one_cycle,
+    P.CYCLIC: _f_cyclic,
+    P.INVERSE_SQRT: _f_inverse_sqrt,
+    P.TANH: _f_tanh,
 }
-_MODED = (P.EXPONENTIAL, P.INVERSE_TIME, P.WARMUP_STABLE_DECAY, P.ONE_CYCLE, P.CYCLIC)
+# the families whose instruction mode selects a form (the family table's mode encodings)
+_MODED = {spec.opcode for spec in _families.FAMILIES if spec.modes}
 
 
 def decode(program: P.Program) -> tuple[list, list, int]:
@@ -414,7 +414,7 @@ def run(program, t, ctx: _Context, operands: list):
         ops = [operands[k] for k in row[8:] if k >= 0]
         time = registers[src]
         if op in _FAMILIES:
-            function, _ = _FAMILIES[op]
+            function = _FAMILIES[op]
             extra = (mode,) if op in _MODED else ()
             value = function(ctx, time, *ops, *extra)
         elif op == P.MULTI_STEP:
@@ -584,6 +584,8 @@ def call(schedule, t, out=None, dtype=None, params: Optional[dict] = None, runne
     if library_name(xp) == "torch" and getattr(t, "device", None) is not None and t.device.type == "meta":
         raise ValueError("steps are a tensor on the meta device (no values); pass a tensor with data")
     _check_steps(xp, t)
+    if schedule.overflow_step() < math.inf and not is_traced(t) and math.prod(t.shape):
+        schedule._refuse_overflow(float(xp.max(t)))
     device = device_of(xp, t)
     float64 = has_float64(xp, device)
     ctx = _Context(xp, xp.float64 if float64 else xp.float32, device)

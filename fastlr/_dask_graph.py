@@ -27,15 +27,18 @@ class _ChunkSchedule:
     def _program(self) -> P.Program:
         return self._compiled
 
+    def overflow_step(self) -> float:
+        """The whole schedule's steps were checked against its overflow step (``evaluate``)."""
+        return math.inf
+
 
 def _chunk_program(code, tables, n_registers, result_register, operands) -> P.Program:
     arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in operands]
     sizes = [a.size for a in arrays]
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if arrays else np.zeros(0, np.int64)
     data = np.concatenate([a.ravel() for a in arrays]) if arrays else np.zeros(0)
-    return P.Program(code=code, operand_data=data, operand_offset=offsets,
-                     operand_shape=tuple(a.shape for a in arrays), tables=tables,
-                     n_registers=n_registers, result_register=result_register)
+    return P.Program.assemble(code, data, offsets, tuple(a.shape for a in arrays), tables, n_registers,
+                              result_register)
 
 
 def chunk_schedule(array_operands, layout, code, tables, n_registers, result_register) -> _ChunkSchedule:
@@ -63,6 +66,9 @@ def evaluate(schedule, t, out, result_dtype, chunk_function: Callable) -> da.Arr
         raise TypeError(f"t must be a dask array, got {type(t).__name__}")
     if t.dtype.kind not in "iuf":
         raise TypeError(f"steps must be integers or real numbers, got an array of dtype {t.dtype}")
+    if schedule.overflow_step() < math.inf and t.size:
+        # an uncapped growth: its steps are reduced once (eagerly) so that no chunk can return inf
+        schedule._refuse_overflow(float(t.max().compute()))
     param_shape = schedule.param_shape
     try:
         shape = tuple(np.broadcast_shapes(t.shape, param_shape))

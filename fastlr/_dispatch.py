@@ -26,20 +26,12 @@ _float64 = np.float64
 _scalar_function = _backends.scalar_function
 
 
-def _overflow(schedule, last_step) -> None:
-    """Refuse steps at or past the first step where an uncapped growth would overflow float64."""
-    limit = schedule.overflow_step()
-    if last_step >= limit:
-        raise ValueError(f"{type(schedule).__name__}: the schedule overflows float64 from step {limit:.17g} on, "
-                         f"and the steps reach {last_step:.17g}; cap the growth with max_lr")
-
-
 def scalar_call(schedule, t):
     """The shortest route: a Python int or float, scalar parameters, no ``out``."""
     if not (t >= 0 and t < math.inf):
         raise _bad_step((), t)
     if t >= schedule.overflow_step():
-        _overflow(schedule, float(t))
+        schedule._refuse_overflow(float(t))
     try:
         value = float(t)
     except OverflowError:
@@ -189,7 +181,7 @@ def _evaluate_dask_chunk(steps, *operand_slices, layout, code, tables, n_registe
 def _numpy_array_call(schedule, t, out, dtype):
     steps = _steps_array(t)
     if steps.size and schedule.overflow_step() < math.inf:
-        _overflow(schedule, float(steps.max()))
+        schedule._refuse_overflow(float(steps.max()))
     shape = _result_shape(schedule, steps.shape)
     result_dtype = _result_dtype(out, dtype) if out is None else None
     if out is not None:
@@ -221,7 +213,7 @@ def curve_call(schedule, n, start, out, dtype):
     if not finite:
         raise ValueError(f"curve: start must be finite and >= 0, got start={describe(start)}")
     if n and schedule.overflow_step() < math.inf:
-        _overflow(schedule, float(start) + (n - 1))
+        schedule._refuse_overflow(float(start) + (n - 1))
     shape = (int(n),) + schedule.param_shape
     if out is not None:
         target = _check_out(out, shape, None)

@@ -83,20 +83,8 @@ class ProgramBuilder:
             array.flags.writeable = False
         tables = np.array(self._tables, dtype=np.float64)
         tables.flags.writeable = False
-        shapes = tuple(op.shape for op in self._operands)
-        flat = np.zeros((len(shapes), 1), dtype=np.int64)
-        flat.flags.writeable = False
-        return Program(
-            code=code,
-            operand_data=data,
-            operand_offset=offsets,
-            operand_shape=shapes,
-            tables=tables,
-            n_registers=self._n_registers,
-            result_register=result_register,
-            has_array_operands=any(shape != () for shape in shapes),
-            flat_scalar_strides=flat,
-        )
+        return Program.assemble(code, data, offsets, tuple(op.shape for op in self._operands), tables,
+                                self._n_registers, result_register)
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,6 +106,17 @@ class Program:
     # program (the C++ core's compiled program, the scalar entry points), keyed by backend
     _stride_cache: dict = field(default_factory=dict, repr=False)
     backend_data: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def assemble(cls, code, operand_data, operand_offset, operand_shape, tables, n_registers,
+                 result_register) -> Program:
+        """A program with its derived fields (whether any operand is an array, the flat strides)."""
+        flat = np.zeros((len(operand_shape), 1), dtype=np.int64)
+        flat.flags.writeable = False
+        return cls(code=code, operand_data=operand_data, operand_offset=operand_offset,
+                   operand_shape=tuple(operand_shape), tables=tables, n_registers=n_registers,
+                   result_register=result_register,
+                   has_array_operands=any(shape != () for shape in operand_shape), flat_scalar_strides=flat)
 
     def operand_strides(self, shape: tuple[int, ...]) -> np.ndarray:
         """Element strides ``(n_operands, len(shape))`` of every operand broadcast to ``shape``."""

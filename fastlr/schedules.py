@@ -197,10 +197,18 @@ class Schedule:
         return min((child._overflow_step() for child in children), default=math.inf)
 
     def overflow_step(self) -> float:
+        """The first step at which this schedule would overflow float64 (``inf``: never)."""
         compiled = self._compiled
         if compiled.overflow_step is None:
             compiled.overflow_step = self._overflow_step()
         return compiled.overflow_step
+
+    def _refuse_overflow(self, last_step: float) -> None:
+        """A ``ValueError`` if the steps reach the overflow step (before anything is written)."""
+        limit = self.overflow_step()
+        if last_step >= limit:
+            raise ValueError(f"{type(self).__name__}: the schedule overflows float64 from step {limit:.17g} on, "
+                             f"and the steps reach {last_step:.17g}; cap the growth with max_lr")
 
     def _reference(self, t, evaluate: Callable) -> np.ndarray:
         raise NotImplementedError

@@ -79,3 +79,11 @@ def test_overflow_step_follows_joins_and_warmups():
 def test_growth_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         fastlr.Exponential(**kwargs)
+
+
+def test_uncapped_growth_refused_on_other_array_libraries():
+    xp = pytest.importorskip("array_api_strict")
+    s = fastlr.Exponential(1e-3, 1.5)
+    with pytest.raises(ValueError, match="overflows float64"):
+        s(xp.asarray([0.0, 1e4]))
+    assert bool(xp.all(xp.isfinite(s(xp.asarray([0.0, 1000.0])))))
