@@ -83,6 +83,10 @@ def _integer_power(g, k):
     backend computes the same bits whatever the CPU (``g ** 0 == 1``, ``0 ** 0`` included)."""
     k = np.asarray(k, dtype=np.float64)
     g = np.asarray(g, dtype=np.float64)
+    # an infinite exponent (t / step_size overflowed) gives the limit: 0, 1 or inf
+    infinite = k == np.inf
+    limit = np.where(np.abs(g) < 1.0, 0.0, np.where(g == 1.0, 1.0, np.inf))
+    k = np.where(infinite, 0.0, k)
     with np.errstate(all="ignore"):  # discarded lanes may overflow
         acc_hi, acc_lo = np.ones(np.broadcast_shapes(g.shape, k.shape)), 0.0
         base_hi, base_lo = g, 0.0
@@ -94,7 +98,7 @@ def _integer_power(g, k):
             k = half
             hi, lo = _dd_multiply(base_hi, base_lo, base_hi, base_lo)
             base_hi, base_lo = np.where(k > 0, hi, base_hi), np.where(k > 0, lo, base_lo)
-    return acc_hi
+    return np.where(infinite, limit, acc_hi)
 
 
 def _power(g, e):

@@ -146,3 +146,13 @@ def test_restarts_mult_10_exact_at_cycle_16(backend):
         t = (10**cycle - 1) // 9
         with fastlr.use_backend(backend):
             assert s(np.array([t - 1, t], dtype=np.int64)).tolist()[1] == 1.0, cycle
+
+
+def test_integer_power_of_an_infinite_exponent_is_its_limit(backend):
+    """``t / step_size`` can overflow to inf (a tiny step_size): the integer power is then its limit
+    (0, 1 or the cap), never a hang."""
+    assert fastlr.StepDecay(1.0, 1e-300, 0.5)(np.array([1.0, 1e10])).tolist() == [0.0, 0.0]
+    assert fastlr.StepDecay(1.0, 1e-300, 1.0)(1e10) == 1.0
+    assert fastlr.MultiStep(1.0, [1.0], 0.5)(1e300) == 0.5
+    assert fastlr.Exponential(1.0, 1.5, step_size=1e-300, staircase=True, max_lr=2.0)(1.0) == 2.0
+    assert fastlr.Exponential(1.0, 0.5, step_size=1e-300, staircase=True, min_lr=0.25)(7.0) == 0.25

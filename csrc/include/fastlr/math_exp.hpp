@@ -255,6 +255,10 @@ FASTLR_INLINE bool any_(vm m) {
 
 template <class V>
 FASTLR_INLINE V ipow_t(V g, V k) {
+    // an infinite exponent (t / step_size overflowed) gives the limit: 0, 1 or inf
+    const auto infinite = k == vconst<V>(INFINITY);
+    const V limit = fabs_(g) < 1.0 ? vconst<V>(0.0) : (g == 1.0 ? vconst<V>(1.0) : vconst<V>(INFINITY));
+    k = infinite ? vconst<V>(0.0) : k;
     V acc_h = vconst<V>(1.0), acc_l = vconst<V>(0.0);
     V base_h = g, base_l = vconst<V>(0.0);
     while (any_(k > 0.0)) {
@@ -270,7 +274,7 @@ FASTLR_INLINE V ipow_t(V g, V k) {
         base_h = more ? h : base_h;
         base_l = more ? l : base_l;
     }
-    return acc_h;
+    return infinite ? limit : acc_h;
 }
 
 // The scalar forms, by their historical names.
