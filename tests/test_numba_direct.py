@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import pathlib
 import subprocess
@@ -312,8 +311,8 @@ def test_compile_report():
     assert all("from_cache" in v for v in report["families"].values())
 
 
-# -- the block loops compiled with their helpers inlined (_flatten) and, for kernels without array
-# operands, with _uniform folded to true
+# -- per-element operands: the general loops give the bits of the loops for scalar operands
+
 
 PER_ELEMENT = [  # (op, parameters with a per-element one, mode, reference)
     (P.STEP_DECAY, lambda v: (1.0, v, 30.), 0, lambda t, v: R.step_decay(t, 1.0, v, 30.)),
@@ -335,35 +334,3 @@ def test_per_element_operands_and_uniform_folding(case):
     # scalar operand (the loops generated with _uniform folded to true)
     same = run(build(op, params(np.full(t.size, 0.9)), mode), t)
     np.testing.assert_array_equal(same, run(build(op, params(0.9), mode), t))
-
-
-@pytest.mark.parametrize("name", sorted(nb._BLOCKS))
-def test_block_loops_flatten(name):
-    for constants in (None, {"_uniform": True}):
-        source, free = nb._flatten(nb._BLOCKS[name], constants)
-        tree = ast.parse(source)
-        assert all(hasattr(nb, n) for n in free), free
-        assert not [node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Name) and node.func.id in nb._INLINE]
-
-
-def _helper_in_branch(d, t, n):
-    for i in range(n):
-        d[i] = 0.0 if t[i] == 0.0 else _sdiv(1.0, t[i])  # noqa: F821
-
-
-def _helper_after_or(d, t, n):
-    for i in range(n):
-        d[i] = float(t[i] == 0.0 or _sdiv(1.0, t[i]) > 1.0)  # noqa: F821
-
-
-def _helper_in_while(d, t, n):
-    i = 0
-    while _sdiv(i, n) < 1.0:  # noqa: F821
-        i += 1
-
-
-@pytest.mark.parametrize("fn", [_helper_in_branch, _helper_after_or, _helper_in_while])
-def test_flatten_refuses_a_helper_that_would_run_unconditionally(fn):
-    with pytest.raises(TypeError, match="inlined helper"):
-        nb._flatten(fn)

@@ -1,0 +1,270 @@
+"""The block interpreter of docs/engine.md, and its compiled entry points (one per family, one for mixes).
+
+``drive`` walks the output elements ``[lo, hi)`` (C order) in blocks of ``BLOCK``: it loads the steps of
+the block into register 0 as float64 (or computes the implicit ``start + i`` of ``curve``), gathers the
+array operands, runs the instructions and stores the result register (rounded once to float32 for a
+float32 output). It takes the families it may meet as a tuple of block loops and offers each
+instruction to each of them (``literal_unroll``: the tuple is unrolled at compile time, so a kernel
+contains the families of its tuple only).
+
+The entry points are plain ``@njit(cache=True)`` functions, one per family with the combinators (a
+schedule of one family, alone or wrapped) and one with every family (a composite of several): the first
+use of a family compiles that family's kernel only, once per machine, and later processes load it from
+numba's cache. Every entry point has one signature for every kind of call: the steps arrive as bytes
+with their kind (iota, int32, int64, float32, float64), the output as bytes with a float32 flag, so one
+compilation serves arrays of any step type, curves, float32 output and the scalar entry point.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from . import families as F
+from .math import DRIVER, KERNEL
+
+#: elements per block: the registers are rows of this many float64 (4 KiB each), in L1
+BLOCK = 512
+
+# step kinds
+ITOA, I32, I64, F32, F64 = 0, 1, 2, 3, 4
+
+
+@njit(**DRIVER)
+def drive(family, combine, code, opdata, opoff, opstr, const, tables, nreg, res, shape, s32, s64, f32, f64, skind,
+          sbase, sstr, start, o32, o64, lo, hi, work):
+    """Output elements ``[lo, hi)`` of the program ``code`` (see the module docstring): ``family`` is the
+    block loop of the program's families, the combinators come after it. ``const[k]``: operand ``k`` is
+    a scalar for the call. The steps are in the one of ``s32``, ``s64``, ``f32``, ``f64`` that ``skind``
+    names (none for a curve), the output in ``o32`` or ``o64`` (the other is empty). ``work``:
+    ``(nreg + nops + 4, width)`` float64, the registers, the operands and the scratch rows of one thread.
+    Every element is computed by the same operations whatever ``lo`` and ``hi``: the result is
+    bit-identical for any split of the output between threads."""
+    ndim = shape.size
+    last = ndim - 1
+    nops = opoff.size
+    ninstr = code.shape[0]
+    regs = work[:nreg]
+    ops = work[nreg:nreg + nops]
+    scratch = work[nreg + nops:]
+    width = work.shape[1]
+    for k in range(nops):  # a scalar operand fills its row once per call
+        if const[k]:
+            v = opdata[opoff[k]]
+            row = ops[k]
+            for j in range(width):
+                row[j] = v
+    treg = regs[0]
+    out32 = o32.size > 0
+    for b0 in range(lo, hi, width):
+        n = hi - b0
+        if width < n:
+            n = width
+        pos = 0
+        while pos < n:  # the row segments of the block (one for a 1-D output)
+            rem = b0 + pos
+            soff = sbase
+            inner = 0
+            for dd in range(last, -1, -1):
+                i_d = rem % shape[dd]
+                rem //= shape[dd]
+                soff += i_d * sstr[dd]
+                if dd == last:
+                    inner = i_d
+            m = shape[last] - inner
+            if n - pos < m:
+                m = n - pos
+            s = sstr[last]
+            if skind == ITOA:  # start + (k0 + j * stride): integers below 2**53, exact as in the C++ core
+                k0 = float(soff)
+                fs = float(s)
+                for j in range(m):
+                    treg[pos + j] = start + (k0 + float(j) * fs)
+            elif skind == I32:
+                for j in range(m):
+                    treg[pos + j] = float(s32[soff + j * s])
+            elif skind == I64:
+                for j in range(m):
+                    treg[pos + j] = float(s64[soff + j * s])
+            elif skind == F32:
+                for j in range(m):
+                    treg[pos + j] = float(f32[soff + j * s])
+            else:
+                for j in range(m):
+                    treg[pos + j] = f64[soff + j * s]
+            for k in range(nops):
+                if not const[k]:
+                    rem = b0 + pos
+                    off = opoff[k]
+                    for dd in range(last, -1, -1):
+                        off += (rem % shape[dd]) * opstr[k, dd]
+                        rem //= shape[dd]
+                    os_ = opstr[k, last]
+                    row = ops[k]
+                    for j in range(m):
+                        row[pos + j] = opdata[off + j * os_]
+            pos += m
+        for pc in range(ninstr):
+            row = code[pc]
+            if not family(row, regs, ops, const, tables, scratch, n):
+                combine(row, regs, ops, const, tables, scratch, n)
+        r = regs[res]
+        if out32:
+            for j in range(n):
+                o32[b0 + j] = np.float32(r[j])
+        else:
+            for j in range(n):
+                o64[b0 + j] = r[j]
+
+
+# --------------------------------------------------------------------------------------------------
+# the entry points: one per family (with the combinators), and one with every family
+
+
+@njit(**KERNEL)
+def run_constant(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+                 s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+    drive(F.constant, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+
+
+@njit(**KERNEL)
+def run_linear(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+               s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+    drive(F.linear, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+
+
+@njit(**KERNEL)
+def run_step_decay(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+                   s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+    drive(F.step_decay, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+
+
+@njit(**KERNEL)
+def run_multi_step(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+                   s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+    drive(F.multi_step, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+
+
+@njit(**KERNEL)
+def run_exponential(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+                    s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+    drive(F.exponential, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+
+
+@njit(**KERNEL)
+def run_inverse_time(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+                     s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+    drive(F.inverse_time, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+
+
+@njit(**KERNEL)
+def run_polynomial(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+                   s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+    drive(F.polynomial, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+
+
+@njit(**KERNEL)
+def run_cosine(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+               s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+    drive(F.cosine, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+
+
+@njit(**KERNEL)
+def run_cosine_restarts(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+                        s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+    drive(F.cosine_restarts, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+
+
+@njit(**KERNEL)
+def run_warmup_cosine(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+                      s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+    drive(F.warmup_cosine, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+
+
+@njit(**KERNEL)
+def run_warmup_stable_decay(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+                            s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+    drive(F.warmup_stable_decay, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+
+
+@njit(**KERNEL)
+def run_one_cycle(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+                  s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+    drive(F.one_cycle, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+
+
+@njit(**KERNEL)
+def run_cyclic(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+               s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+    drive(F.cyclic, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+
+
+@njit(**KERNEL)
+def run_inverse_sqrt(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+                     s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+    drive(F.inverse_sqrt, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+
+
+@njit(**KERNEL)
+def run_tanh(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+             s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+    drive(F.tanh, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+
+
+@njit(**KERNEL)
+def run_piecewise_constant(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+                           s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+    drive(F.piecewise_constant, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+
+
+@njit(**KERNEL)
+def run_piecewise_linear(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+                         s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+    drive(F.piecewise_linear, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+
+
+@njit(**KERNEL)
+def run_mix(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+            s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+    drive(F.mix, F.combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
+          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+
+
+#: opcode -> (family name, entry point)
+KERNELS = {
+    F.CONSTANT: ("Constant", run_constant),
+    F.LINEAR: ("Linear", run_linear),
+    F.STEP_DECAY: ("StepDecay", run_step_decay),
+    F.MULTI_STEP: ("MultiStep", run_multi_step),
+    F.EXPONENTIAL: ("Exponential", run_exponential),
+    F.INVERSE_TIME: ("InverseTime", run_inverse_time),
+    F.POLYNOMIAL: ("Polynomial", run_polynomial),
+    F.COSINE: ("Cosine", run_cosine),
+    F.COSINE_RESTARTS: ("CosineRestarts", run_cosine_restarts),
+    F.WARMUP_COSINE: ("WarmupCosine", run_warmup_cosine),
+    F.WARMUP_STABLE_DECAY: ("WarmupStableDecay", run_warmup_stable_decay),
+    F.ONE_CYCLE: ("OneCycle", run_one_cycle),
+    F.CYCLIC: ("Cyclic", run_cyclic),
+    F.INVERSE_SQRT: ("InverseSqrt", run_inverse_sqrt),
+    F.TANH: ("Tanh", run_tanh),
+    F.PIECEWISE_CONSTANT: ("PiecewiseConstant", run_piecewise_constant),
+    F.PIECEWISE_LINEAR: ("PiecewiseLinear", run_piecewise_linear),
+}
+MIX = ("mix", run_mix)
