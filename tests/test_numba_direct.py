@@ -334,3 +334,69 @@ def test_per_element_operands_and_uniform_folding(case):
     # scalar operand (the loops generated with _uniform folded to true)
     same = run(build(op, params(np.full(t.size, 0.9)), mode), t)
     np.testing.assert_array_equal(same, run(build(op, params(0.9), mode), t))
+
+
+# -- agreement with the C++ core: the same algorithms, operation for operation
+
+COSINE_FACTOR_OPS = {P.COSINE, P.COSINE_RESTARTS, P.WARMUP_COSINE, P.WARMUP_STABLE_DECAY, P.ONE_CYCLE}
+
+
+def core_run(core, program, steps):
+    """Evaluate ``program`` with the C++ core's ``Program`` on 1-D float64 steps."""
+    compiled = core.Program(program.code, program.operand_data, program.operand_offset, program.tables,
+                            program.n_registers, program.result_register)
+    shape = np.broadcast_shapes(steps.shape, *program.operand_shape)
+    out = np.empty(shape)
+    compiled.evaluate(steps, np.ones(1, dtype=np.int64), 0.0, out, np.array(shape, dtype=np.int64),
+                      program.operand_strides(shape))
+    return out
+
+
+def fused_cosine_factor(case_op, mode, core):
+    """Whether the C++ kernel in use fuses the cosine factor's multiply-adds (its AVX2 build) for this
+    family: there the two backends may differ by about an ulp of the factor."""
+    if not core.cpu_features()["fma_used"] or core.get_portable():
+        return False
+    if case_op == P.WARMUP_STABLE_DECAY:
+        return mode == 1
+    if case_op == P.ONE_CYCLE:
+        return not mode & 1
+    return case_op in COSINE_FACTOR_OPS
+
+
+AGREEMENT_STEPS = np.concatenate([T, np.arange(0.0, 20000.0, 1.0), [1e6, 1e7, 123456789.0, 2.0**40]])
+
+
+@pytest.mark.parametrize("portable", [False, True], ids=["native", "portable"])
+@pytest.mark.parametrize("case", FAMILIES, ids=[c[0] for c in FAMILIES])
+def test_agrees_with_the_cpp_core(case, portable):
+    core = pytest.importorskip("fastlr._core")
+    _, op, params, mode, table, _ = case
+    prog = build(op, params, mode, table)
+    before = core.get_portable()
+    try:
+        core.set_portable(portable)
+        want = core_run(core, prog, AGREEMENT_STEPS)
+        fused = fused_cosine_factor(op, mode, core)
+    finally:
+        core.set_portable(before)
+    got = run(prog, AGREEMENT_STEPS)
+    peak = np.max(np.abs(want))
+    assert np.all(np.abs(got - want) <= np.spacing(peak)), np.max(np.abs(got - want)) / np.spacing(peak)
+    if not fused:
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("case", PER_ELEMENT, ids=["step_decay", "exponential", "cyclic", "polynomial", "restarts"])
+def test_per_element_operands_agree_with_the_cpp_core(case):
+    core = pytest.importorskip("fastlr._core")
+    op, params, mode, _ = case
+    t = np.arange(0.0, 2000.0, 0.75)
+    prog = build(op, params(np.random.default_rng(op).uniform(0.5, 0.99, t.size)), mode)
+    before = core.get_portable()
+    try:
+        core.set_portable(True)
+        want = core_run(core, prog, t)
+    finally:
+        core.set_portable(before)
+    np.testing.assert_array_equal(run(prog, t), want)

@@ -62,8 +62,8 @@ from .math import (
     ipow,
     log,
     pow_log,
-    pow_unit,
-    pow_unit_general,
+    pow_unit_exp_fin,
+    pow_unit_fin,
     safe_div,
     select,
 )
@@ -386,25 +386,39 @@ def polynomial(row, regs, ops, const, tables, scratch, n):
     b = ops[row[9]]
     tt = ops[row[10]]
     pw = ops[row[11]]
-    if const[row[11]]:  # one power for the call: its case once (the C++ core's PolynomialF<1, 2, 3>)
-        y = pw[0]
-        if y == 1.0:
-            for i in range(n):
-                d[i] = blend(b[i], a[i], polynomial_base(t[i], tt[i]))
-        elif y == 2.0:
-            for i in range(n):
-                x = polynomial_base(t[i], tt[i])
-                d[i] = blend(b[i], a[i], x * x)
-        elif y != 0.0 and y != 0.5:
-            for i in range(n):
-                d[i] = blend(b[i], a[i], pow_unit_general(polynomial_base(t[i], tt[i]), y))
-        else:
-            for i in range(n):
-                d[i] = blend(b[i], a[i], pow_unit(polynomial_base(t[i], tt[i]), y))
+    y = pw[0]
+    if const[row[11]] and y == 1.0:  # the common powers of a whole call (the C++ core's PolynomialF<1, 2>)
+        for i in range(n):
+            d[i] = blend(b[i], a[i], polynomial_base(t[i], tt[i]))
+        return True
+    if const[row[11]] and y == 2.0:
+        for i in range(n):
+            x = polynomial_base(t[i], tt[i])
+            d[i] = blend(b[i], a[i], x * x)
+        return True
+    # passes over the block (the C++ core's PolynomialF<3> and eval_passes): the base, its log, the exp
+    base = scratch[0]
+    y_log = scratch[1]
+    for i in range(n):
+        base[i] = polynomial_base(t[i], tt[i])
+    if const[row[11]] and y != 0.0 and y != 0.5:
+        for i in range(n):
+            x = polynomial_base(t[i], tt[i])
+            d[i] = blend(b[i], a[i], pow_unit_exp_fin(x, y * log(x)))
+        return True
     else:
         for i in range(n):
-            d[i] = blend(b[i], a[i], pow_unit(polynomial_base(t[i], tt[i]), pw[i]))
+            y_log[i] = pw[i] * log(base[i])
+        polynomial_any_power(d, a, b, pw, base, y_log, n)
     return True
+
+
+@njit(**HELPER)
+def polynomial_any_power(d, a, b, pw, base, y_log, n):
+    """The last pass of Polynomial with the power's tests (a power per element, or 0 or 0.5): a function
+    of its own, so that LLVM still inlines the exp and the log into the loops of the common case."""
+    for i in range(n):
+        d[i] = blend(b[i], a[i], pow_unit_fin(base[i], pw[i], y_log[i]))
 
 
 @njit(**HELPER)

@@ -75,23 +75,27 @@ def drive(family, combine, code, opdata, opoff, opstr, const, tables, nreg, res,
             if n - pos < m:
                 m = n - pos
             s = sstr[last]
+            # loads through a view of the block's segment, indexed from 0: LLVM drops numba's
+            # negative-index wraparound there and vectorizes (the flat steps' indices are >= 0 and
+            # passed unsigned for the same reason)
+            tv = treg[pos:pos + m]
             if skind == ITOA:  # start + (k0 + j * stride): integers below 2**53, exact as in the C++ core
                 k0 = float(soff)
                 fs = float(s)
                 for j in range(m):
-                    treg[pos + j] = start + (k0 + float(j) * fs)
+                    tv[j] = start + (k0 + float(j) * fs)
             elif skind == I32:
                 for j in range(m):
-                    treg[pos + j] = float(s32[soff + j * s])
+                    tv[j] = float(s32[np.uint64(soff + j * s)])
             elif skind == I64:
                 for j in range(m):
-                    treg[pos + j] = float(s64[soff + j * s])
+                    tv[j] = float(s64[np.uint64(soff + j * s)])
             elif skind == F32:
                 for j in range(m):
-                    treg[pos + j] = float(f32[soff + j * s])
+                    tv[j] = float(f32[np.uint64(soff + j * s)])
             else:
                 for j in range(m):
-                    treg[pos + j] = f64[soff + j * s]
+                    tv[j] = f64[np.uint64(soff + j * s)]
             for k in range(nops):
                 if not const[k]:
                     rem = b0 + pos
@@ -100,9 +104,9 @@ def drive(family, combine, code, opdata, opoff, opstr, const, tables, nreg, res,
                         off += (rem % shape[dd]) * opstr[k, dd]
                         rem //= shape[dd]
                     os_ = opstr[k, last]
-                    row = ops[k]
+                    ov = ops[k, pos:pos + m]
                     for j in range(m):
-                        row[pos + j] = opdata[off + j * os_]
+                        ov[j] = opdata[np.uint64(off + j * os_)]
             pos += m
         for pc in range(ninstr):
             row = code[pc]
@@ -110,11 +114,13 @@ def drive(family, combine, code, opdata, opoff, opstr, const, tables, nreg, res,
                 combine(row, regs, ops, const, tables, scratch, n)
         r = regs[res]
         if out32:
+            o = o32[b0:b0 + n]
             for j in range(n):
-                o32[b0 + j] = np.float32(r[j])
+                o[j] = np.float32(r[j])
         else:
+            o = o64[b0:b0 + n]
             for j in range(n):
-                o64[b0 + j] = r[j]
+                o[j] = r[j]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -273,24 +273,25 @@ def pow_log(g, e, lhi, llo):
 
 
 @njit(**HELPER)
-def pow_unit(x, y):
-    """``x ** y`` for ``x`` in [0, 1] and ``y >= 0``: ``exp(y log x)``, exact for ``y`` in
-    {0, 1, 2, 0.5} and ``x`` in {0, 1}."""
-    v = exp(y * log(x))
+def pow_unit_exp_fin(x, y_log_x):
+    """``x ** y`` for ``x`` in [0, 1] from ``y log x``: ``exp(y log x)``, exact for ``x`` in {0, 1} (the
+    exp half of ``pow_unit_fin``, for a power known to be none of 0, 0.5, 1, 2). The logarithm is
+    computed by the caller in a loop of its own (LLVM does not inline the exp and the log together
+    into a loop, which then runs scalar)."""
+    v = exp(y_log_x)
     v = select(x == 1.0, 1.0, v)
-    v = select(x == 0.0, 0.0, v)
+    return select(x == 0.0, 0.0, v)
+
+
+@njit(**HELPER)
+def pow_unit_fin(x, y, y_log_x):
+    """``x ** y`` for ``x`` in [0, 1] and ``y >= 0`` given ``y_log_x = y * log(x)`` (the C++ core's
+    ``pow_unit_t``): ``exp(y log x)``, exact for ``y`` in {0, 1, 2, 0.5} and ``x`` in {0, 1}."""
+    v = pow_unit_exp_fin(x, y_log_x)
     v = select(y == 0.5, math.sqrt(x), v)
     v = select(y == 2.0, x * x, v)
     v = select(y == 1.0, x, v)
     return select(y == 0.0, 1.0, v)
-
-
-@njit(**HELPER)
-def pow_unit_general(x, y):
-    """``pow_unit`` for a power known to be none of 0, 0.5, 1, 2 (the same bits)."""
-    v = exp(y * log(x))
-    v = select(x == 1.0, 1.0, v)
-    return select(x == 0.0, 0.0, v)
 
 
 # --------------------------------------------------------------------------------------------------
