@@ -24,17 +24,18 @@ import numpy as np
 
 from . import interpreter
 from .families import LOG_HI_FIELD, LOG_LO_FIELD
-from .interpreter import BLOCK, F32, F64, I32, I64, ITOA, KERNELS, MIX
+from .interpreter import BLOCK, F64, I64, ITOA, KERNELS, MIX
 
 __all__ = ["evaluate", "scalar", "set_num_threads", "get_num_threads", "compile_report", "prepare_steps"]
 
 #: below this many elements a call runs on the calling thread (waking a sleeping worker thread costs
 #: more than it saves)
 PARALLEL_THRESHOLD = 1 << 19
-#: scratch rows of a block after the registers and operands (CosineRestarts' cycle bounds)
-SCRATCH_ROWS = 4
+#: scratch rows of a block after the registers and operands (a family's derived parameters, the cycle
+#: bounds of CosineRestarts)
+SCRATCH_ROWS = 5
 
-_KIND = {np.dtype(np.int32): I32, np.dtype(np.int64): I64, np.dtype(np.float32): F32,
+_KIND = {np.dtype(np.int32): I64, np.dtype(np.int64): I64, np.dtype(np.float32): F64,
          np.dtype(np.float64): F64}
 
 
@@ -47,17 +48,14 @@ def _ro(a: np.ndarray) -> np.ndarray:
     return a
 
 
-_EMPTY = {dt: _ro(np.zeros(0, dtype=dt)) for dt in (np.int32, np.int64, np.float32, np.float64)}
+_EMPTY = {dt: _ro(np.zeros(0, dtype=dt)) for dt in (np.int64, np.float64)}
 _NO_OUT32 = np.zeros(0, dtype=np.float32)
 _NO_OUT64 = np.zeros(0, dtype=np.float64)
-#: the step arrays of a call, for the kernels' ``s32, s64, f32, f64`` (the one of the kind, the others
-#: empty; a curve has none)
-_STEP_SLOTS = {ITOA: (), I32: (0,), I64: (1,), F32: (2,), F64: (3,)}
-_STEP_TYPES = (np.int32, np.int64, np.float32, np.float64)
 
 
 def _step_arrays(kind, flat):
-    return tuple(flat if k in _STEP_SLOTS[kind] else _EMPTY[dt] for k, dt in enumerate(_STEP_TYPES))
+    """The kernels' ``s64, f64``: the steps in the one of their kind, the other empty (a curve has none)."""
+    return (flat if kind == I64 else _EMPTY[np.int64], flat if kind == F64 else _EMPTY[np.float64])
 
 
 def _log_pair(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -307,6 +305,10 @@ def evaluate(program, steps, step_strides, start, out, shape, operand_strides) -
     else:
         flat, sbase, sstr = prepare_steps(steps, step_strides)
         kind = _KIND[flat.dtype]
+        if flat.dtype == np.int32 or flat.dtype == np.float32:
+            # the kernels read int64 and float64 steps (one loader less to compile); the rarer int32 and
+            # float32 steps are widened first, exactly
+            flat = flat.astype(np.int64 if kind == I64 else np.float64)
         flat = _ro(flat if flat.flags.aligned else flat.copy())
     flat_out = out.reshape(-1)
     outs = (flat_out, _NO_OUT64) if flat_out.dtype == np.float32 else (_NO_OUT32, flat_out)

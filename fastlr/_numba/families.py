@@ -157,13 +157,11 @@ def warmup_cosine_at(t, peak, total, warm, min_lr, init, inv_warm, inv_decay):
 
 @njit(**HELPER)
 def wsd_shape(x, shape):
-    if shape == 0:
-        return 1.0 - x
-    if shape == 1:
-        return cos_factor(x)
-    if shape == 2:
-        return 1.0 - math.sqrt(x)
-    return 1.0 - x * x
+    """0 linear ``1 - x``, 1 cosine, 2 ``1 - sqrt(x)``, 3 ``1 - x * x`` (every one computed, one selected:
+    a loop without branches)."""
+    v = select(shape == 0, 1.0 - x, 1.0 - x * x)
+    v = select(shape == 1, cos_factor(x), v)
+    return select(shape == 2, 1.0 - np.sqrt(x), v)
 
 
 @njit(**HELPER)
@@ -180,37 +178,26 @@ def wsd_at(t, peak, total, warm, decay, min_lr, init, shape):
 def one_cycle_at(t, max_lr, initial, final, first_end, mid_end, last_end, linear, three):
     th = select(t < last_end, t, last_end)
     in1 = th <= first_end
-    if three:
-        le_mid = th <= mid_end
-        start = select(in1, 0.0, select(le_mid, first_end, mid_end))
-        end = select(in1, first_end, select(le_mid, mid_end, last_end))
-        lr_from = select(in1, initial, select(le_mid, max_lr, initial))
-        lr_to = select(in1, max_lr, select(le_mid, initial, final))
-    else:
-        start = select(in1, 0.0, first_end)
-        end = select(in1, first_end, last_end)
-        lr_from = select(in1, initial, max_lr)
-        lr_to = select(in1, max_lr, final)
+    # two phases: the second is the third of three (from first_end to last_end); every case computed,
+    # the phase's selected
+    le_mid = three & (th <= mid_end)
+    start = select(in1, 0.0, select(le_mid, first_end, select(three, mid_end, first_end)))
+    end = select(in1, first_end, select(le_mid, mid_end, last_end))
+    lr_from = select(in1, initial, select(le_mid, max_lr, select(three, initial, max_lr)))
+    lr_to = select(in1, max_lr, select(le_mid, initial, final))
     den = end - start
     q = clip01(safe_div(th - start, den))
     q = select(den <= 0.0, 1.0, q)
-    c = (1.0 - q) if linear else cos_factor(q)
+    c = select(linear, 1.0 - q, cos_factor(q))
     return blend(lr_to, lr_from, c)
 
 
 @njit(**HELPER)
-def cyclic_at(t, base, max_lr, gamma, lhi, llo, total, ratio, mode):
+def cyclic_scale(t, total, ratio):
+    """``x / ratio`` if ``x <= ratio`` else ``(x - 1) / (ratio - 1)``, ``x = 1 + t / total - cycle``."""
     u = 1.0 + t / total
-    cycle = np.floor(u)
-    x = u - cycle
-    scale = select(x <= ratio, x / ratio, safe_div(x - 1.0, ratio - 1.0))
-    if mode == 0:
-        g = 1.0
-    elif mode == 1:
-        g = exp2i(-(cycle - 1.0))
-    else:
-        g = pow_log(gamma, t, lhi, llo)
-    return base + (max_lr - base) * scale * g
+    x = u - np.floor(u)
+    return select(x <= ratio, x / ratio, safe_div(x - 1.0, ratio - 1.0))
 
 
 @njit(**HELPER)
@@ -422,6 +409,13 @@ def polynomial_any_power(d, a, b, pw, base, y_log, n):
 
 
 @njit(**HELPER)
+def fill(dst, value, n):
+    """``dst[:n] = value``."""
+    for i in range(n):
+        dst[i] = value
+
+
+@njit(**HELPER)
 def cosine(row, regs, ops, const, tables, scratch, n):
     if row[0] != COSINE:
         return False
@@ -430,16 +424,14 @@ def cosine(row, regs, ops, const, tables, scratch, n):
     pk = ops[row[8]]
     tt = ops[row[9]]
     mn = ops[row[10]]
-    if all_const(const, row, 3):
-        pk0 = pk[0]
-        tt0 = tt[0]
-        mn0 = mn[0]
-        it = 1.0 / tt0
-        for i in range(n):
-            d[i] = cosine_at(t[i], pk0, tt0, mn0, it)
+    inv = scratch[0]  # 1 / T, once per call when T is a scalar (the C++ core's load)
+    if const[row[9]]:
+        fill(inv, 1.0 / tt[0], n)
     else:
         for i in range(n):
-            d[i] = cosine_at(t[i], pk[i], tt[i], mn[i], 1.0 / tt[i])
+            inv[i] = 1.0 / tt[i]
+    for i in range(n):
+        d[i] = cosine_at(t[i], pk[i], tt[i], mn[i], inv[i])
     return True
 
 
@@ -538,17 +530,17 @@ def warmup_cosine(row, regs, ops, const, tables, scratch, n):
     w = ops[row[10]]
     mn = ops[row[11]]
     init = ops[row[12]]
-    if const[row[9]] and const[row[10]]:  # the reciprocals once (peak, min and init may vary)
-        tt0 = tt[0]
-        w0 = w[0]
-        iw = inverse_of(w0)
-        idc = inverse_of(tt0 - w0)
-        for i in range(n):
-            d[i] = warmup_cosine_at(t[i], pk[i], tt0, w0, mn[i], init[i], iw, idc)
+    inv_warm = scratch[0]  # the reciprocals, once per call when T and W are scalars
+    inv_decay = scratch[1]
+    if const[row[9]] and const[row[10]]:
+        fill(inv_warm, inverse_of(w[0]), n)
+        fill(inv_decay, inverse_of(tt[0] - w[0]), n)
     else:
         for i in range(n):
-            d[i] = warmup_cosine_at(t[i], pk[i], tt[i], w[i], mn[i], init[i], inverse_of(w[i]),
-                                    inverse_of(tt[i] - w[i]))
+            inv_warm[i] = inverse_of(w[i])
+            inv_decay[i] = inverse_of(tt[i] - w[i])
+    for i in range(n):
+        d[i] = warmup_cosine_at(t[i], pk[i], tt[i], w[i], mn[i], init[i], inv_warm[i], inv_decay[i])
     return True
 
 
@@ -565,39 +557,9 @@ def warmup_stable_decay(row, regs, ops, const, tables, scratch, n):
     mn = ops[row[12]]
     init = ops[row[13]]
     shape = row[5]
-    # one loop per shape (a loop-invariant branch inside the element formula keeps LLVM from
-    # vectorizing)
-    if shape == 0:
-        for i in range(n):
-            d[i] = wsd_at(t[i], pk[i], tt[i], w[i], dd[i], mn[i], init[i], 0)
-    elif shape == 1:
-        for i in range(n):
-            d[i] = wsd_at(t[i], pk[i], tt[i], w[i], dd[i], mn[i], init[i], 1)
-    elif shape == 2:
-        for i in range(n):
-            d[i] = wsd_at(t[i], pk[i], tt[i], w[i], dd[i], mn[i], init[i], 2)
-    else:
-        for i in range(n):
-            d[i] = wsd_at(t[i], pk[i], tt[i], w[i], dd[i], mn[i], init[i], 3)
+    for i in range(n):
+        d[i] = wsd_at(t[i], pk[i], tt[i], w[i], dd[i], mn[i], init[i], shape)
     return True
-
-
-@njit(**HELPER)
-def one_cycle_loop(d, t, mx, tt, pct, div, fdiv, scalars, n, linear, three):
-    if scalars:
-        initial = mx[0] / div[0]
-        final = initial / fdiv[0]
-        first_end = pct[0] * tt[0] - 1.0
-        mid_end = 2.0 * pct[0] * tt[0] - 2.0
-        last_end = tt[0] - 1.0
-        mx0 = mx[0]
-        for i in range(n):
-            d[i] = one_cycle_at(t[i], mx0, initial, final, first_end, mid_end, last_end, linear, three)
-    else:
-        for i in range(n):
-            initial = mx[i] / div[i]
-            d[i] = one_cycle_at(t[i], mx[i], initial, initial / fdiv[i], pct[i] * tt[i] - 1.0,
-                                2.0 * pct[i] * tt[i] - 2.0, tt[i] - 1.0, linear, three)
 
 
 @njit(**HELPER)
@@ -606,40 +568,36 @@ def one_cycle(row, regs, ops, const, tables, scratch, n):
         return False
     d = regs[row[1]]
     t = regs[row[2]]
-    scalars = all_const(const, row, 5)
     mx = ops[row[8]]
     tt = ops[row[9]]
     pct = ops[row[10]]
     div = ops[row[11]]
     fdiv = ops[row[12]]
-    mode = row[5]
-    if mode == 0:
-        one_cycle_loop(d, t, mx, tt, pct, div, fdiv, scalars, n, False, False)
-    elif mode == 1:
-        one_cycle_loop(d, t, mx, tt, pct, div, fdiv, scalars, n, True, False)
-    elif mode == 2:
-        one_cycle_loop(d, t, mx, tt, pct, div, fdiv, scalars, n, False, True)
+    initial = scratch[0]  # the C++ core's load: once per call when the parameters are scalars
+    final = scratch[1]
+    first_end = scratch[2]
+    mid_end = scratch[3]
+    last_end = scratch[4]
+    if all_const(const, row, 5):
+        v = mx[0] / div[0]
+        fill(initial, v, n)
+        fill(final, v / fdiv[0], n)
+        fill(first_end, pct[0] * tt[0] - 1.0, n)
+        fill(mid_end, 2.0 * pct[0] * tt[0] - 2.0, n)
+        fill(last_end, tt[0] - 1.0, n)
     else:
-        one_cycle_loop(d, t, mx, tt, pct, div, fdiv, scalars, n, True, True)
+        for i in range(n):
+            initial[i] = mx[i] / div[i]
+            final[i] = initial[i] / fdiv[i]
+            first_end[i] = pct[i] * tt[i] - 1.0
+            mid_end[i] = 2.0 * pct[i] * tt[i] - 2.0
+            last_end[i] = tt[i] - 1.0
+    linear = (row[5] & 1) != 0
+    three = (row[5] & 2) != 0
+    for i in range(n):
+        d[i] = one_cycle_at(t[i], mx[i], initial[i], final[i], first_end[i], mid_end[i], last_end[i], linear,
+                            three)
     return True
-
-
-@njit(**HELPER)
-def cyclic_loop(d, t, base, mx, up, down, g, lhi, llo, scalars, n, mode):
-    if scalars:
-        total = up[0] + down[0]
-        ratio = up[0] / total
-        b0 = base[0]
-        m0 = mx[0]
-        g0 = g[0]
-        lhi0 = lhi[0]
-        llo0 = llo[0]
-        for i in range(n):
-            d[i] = cyclic_at(t[i], b0, m0, g0, lhi0, llo0, total, ratio, mode)
-    else:
-        for i in range(n):
-            total = up[i] + down[i]
-            d[i] = cyclic_at(t[i], base[i], mx[i], g[i], lhi[i], llo[i], total, up[i] / total, mode)
 
 
 @njit(**HELPER)
@@ -648,19 +606,30 @@ def cyclic(row, regs, ops, const, tables, scratch, n):
         return False
     d = regs[row[1]]
     t = regs[row[2]]
-    scalars = all_const(const, row, 5)
     base = ops[row[8]]
     mx = ops[row[9]]
     up = ops[row[10]]
     down = ops[row[11]]
     g = ops[row[12]]
-    mode = row[5]
-    if mode == 0:
-        cyclic_loop(d, t, base, mx, up, down, g, g, g, scalars, n, 0)
-    elif mode == 1:
-        cyclic_loop(d, t, base, mx, up, down, g, g, g, scalars, n, 1)
+    total = scratch[0]  # the cycle length and the rising fraction (the C++ core's load)
+    ratio = scratch[1]
+    for i in range(n):
+        total[i] = up[i] + down[i]
+        ratio[i] = up[i] / total[i]
+    if row[5] == 2:  # exp_range: gamma ** t from log(gamma)
+        lhi = ops[row[LOG_HI_FIELD]]
+        llo = ops[row[LOG_LO_FIELD]]
+        for i in range(n):
+            scale = cyclic_scale(t[i], total[i], ratio[i])
+            d[i] = base[i] + (mx[i] - base[i]) * scale * pow_log(g[i], t[i], lhi[i], llo[i])
     else:
-        cyclic_loop(d, t, base, mx, up, down, g, ops[row[LOG_HI_FIELD]], ops[row[LOG_LO_FIELD]], scalars, n, 2)
+        triangular2 = row[5] == 1
+        for i in range(n):
+            scale = cyclic_scale(t[i], total[i], ratio[i])
+            cycle = np.floor(1.0 + t[i] / total[i])
+            # triangular2: 0.5 ** (cycle - 1), an exact power of two (0 from cycle 1076 on)
+            g2 = select(triangular2, exp2i(-(cycle - 1.0)), 1.0)
+            d[i] = base[i] + (mx[i] - base[i]) * scale * g2
     return True
 
 

@@ -27,17 +27,17 @@ from .math import DRIVER, KERNEL
 BLOCK = 512
 
 # step kinds
-ITOA, I32, I64, F32, F64 = 0, 1, 2, 3, 4
+ITOA, I64, F64 = 0, 2, 4
 
 
 @njit(**DRIVER)
-def drive(family, combine, code, opdata, opoff, opstr, const, tables, nreg, res, shape, s32, s64, f32, f64, skind,
-          sbase, sstr, start, o32, o64, lo, hi, work):
+def drive(family, combine, code, opdata, opoff, opstr, const, tables, nreg, res, shape, s64, f64, skind, sbase, sstr,
+          start, o32, o64, lo, hi, work):
     """Output elements ``[lo, hi)`` of the program ``code`` (see the module docstring): ``family`` is the
     block loop of the program's families, the combinators come after it. ``const[k]``: operand ``k`` is
-    a scalar for the call. The steps are in the one of ``s32``, ``s64``, ``f32``, ``f64`` that ``skind``
-    names (none for a curve), the output in ``o32`` or ``o64`` (the other is empty). ``work``:
-    ``(nreg + nops + 4, width)`` float64, the registers, the operands and the scratch rows of one thread.
+    a scalar for the call. The steps are in ``s64`` or ``f64`` as ``skind`` says (none for a curve; int32
+    and float32 steps arrive as float64), the output in ``o32`` or ``o64`` (the other is empty). ``work``:
+    ``(nreg + nops + 5, width)`` float64, the registers, the operands and the scratch rows of one thread.
     Every element is computed by the same operations whatever ``lo`` and ``hi``: the result is
     bit-identical for any split of the output between threads."""
     ndim = shape.size
@@ -75,27 +75,20 @@ def drive(family, combine, code, opdata, opoff, opstr, const, tables, nreg, res,
             if n - pos < m:
                 m = n - pos
             s = sstr[last]
-            # loads through a view of the block's segment, indexed from 0: LLVM drops numba's
-            # negative-index wraparound there and vectorizes (the flat steps' indices are >= 0 and
-            # passed unsigned for the same reason)
+            # stores through a view of the block's segment, indexed from 0 (LLVM drops numba's
+            # negative-index wraparound there and vectorizes)
             tv = treg[pos:pos + m]
             if skind == ITOA:  # start + (k0 + j * stride): integers below 2**53, exact as in the C++ core
                 k0 = float(soff)
                 fs = float(s)
                 for j in range(m):
                     tv[j] = start + (k0 + float(j) * fs)
-            elif skind == I32:
-                for j in range(m):
-                    tv[j] = float(s32[np.uint64(soff + j * s)])
             elif skind == I64:
                 for j in range(m):
-                    tv[j] = float(s64[np.uint64(soff + j * s)])
-            elif skind == F32:
-                for j in range(m):
-                    tv[j] = float(f32[np.uint64(soff + j * s)])
+                    tv[j] = float(s64[soff + j * s])
             else:
                 for j in range(m):
-                    tv[j] = f64[np.uint64(soff + j * s)]
+                    tv[j] = f64[soff + j * s]
             for k in range(nops):
                 if not const[k]:
                     rem = b0 + pos
@@ -106,7 +99,7 @@ def drive(family, combine, code, opdata, opoff, opstr, const, tables, nreg, res,
                     os_ = opstr[k, last]
                     ov = ops[k, pos:pos + m]
                     for j in range(m):
-                        ov[j] = opdata[np.uint64(off + j * os_)]
+                        ov[j] = opdata[off + j * os_]
             pos += m
         for pc in range(ninstr):
             row = code[pc]
@@ -129,128 +122,128 @@ def drive(family, combine, code, opdata, opoff, opstr, const, tables, nreg, res,
 
 @njit(**KERNEL)
 def run_constant(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-                 s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+                 s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
     drive(F.constant, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+          s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
 @njit(**KERNEL)
 def run_linear(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-               s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+               s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
     drive(F.linear, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+          s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
 @njit(**KERNEL)
 def run_step_decay(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-                   s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+                   s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
     drive(F.step_decay, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+          s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
 @njit(**KERNEL)
 def run_multi_step(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-                   s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+                   s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
     drive(F.multi_step, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+          s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
 @njit(**KERNEL)
 def run_exponential(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-                    s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+                    s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
     drive(F.exponential, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+          s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
 @njit(**KERNEL)
 def run_inverse_time(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-                     s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+                     s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
     drive(F.inverse_time, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+          s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
 @njit(**KERNEL)
 def run_polynomial(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-                   s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+                   s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
     drive(F.polynomial, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+          s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
 @njit(**KERNEL)
 def run_cosine(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-               s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+               s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
     drive(F.cosine, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+          s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
 @njit(**KERNEL)
 def run_cosine_restarts(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-                        s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+                        s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
     drive(F.cosine_restarts, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+          s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
 @njit(**KERNEL)
 def run_warmup_cosine(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-                      s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+                      s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
     drive(F.warmup_cosine, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+          s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
 @njit(**KERNEL)
 def run_warmup_stable_decay(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-                            s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+                            s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
     drive(F.warmup_stable_decay, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+          s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
 @njit(**KERNEL)
 def run_one_cycle(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-                  s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+                  s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
     drive(F.one_cycle, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+          s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
 @njit(**KERNEL)
 def run_cyclic(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-               s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+               s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
     drive(F.cyclic, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+          s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
 @njit(**KERNEL)
 def run_inverse_sqrt(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-                     s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+                     s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
     drive(F.inverse_sqrt, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+          s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
 @njit(**KERNEL)
 def run_tanh(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-             s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+             s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
     drive(F.tanh, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+          s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
 @njit(**KERNEL)
 def run_piecewise_constant(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-                           s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+                           s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
     drive(F.piecewise_constant, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+          s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
 @njit(**KERNEL)
 def run_piecewise_linear(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-                         s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+                         s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
     drive(F.piecewise_linear, F.no_combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+          s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
 @njit(**KERNEL)
 def run_mix(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-            s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
+            s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work):
     drive(F.mix, F.combinators, code, opdata, opoff, opstr, const, tables, nreg, res, shape,
-          s32, s64, f32, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
+          s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
 #: opcode -> (family name, entry point)
