@@ -1,11 +1,12 @@
 """Compile time of the numba backend per family, on an empty cache and from the on-disk cache.
 
 ``python bench/numba_compile.py [--families WarmupCosine,Tanh] [--mix] [--repeat 3]``: for each family, a
-fresh process with empty cache directories (``FASTLR_CACHE_DIR`` and ``NUMBA_CACHE_DIR`` point at a new
-temporary directory) times ``import numba``, ``import fastlr`` and the first ``s(np.arange(1000))``
-(compile + run), then ``s(5)`` (the scalar entry point); a second process on the same, now filled,
-cache times the same calls. ``--mix`` adds a composite of several families. ``--repeat N``: each
-figure is the least of N such pairs (on a shared machine, the others only add time).
+fresh process with an empty numba cache (``NUMBA_CACHE_DIR`` points at a new temporary directory) times
+``import numba``, ``import fastlr`` and the first ``s(np.arange(1000))`` (compile + run), then ``s(5)`` (the
+scalar entry point, the same kernel); a second process on the same, now filled, cache times the same
+calls. ``--mix`` adds a composite of several families (the kernel with every family). The last line
+sums the first uses over the families. ``--repeat N``: each figure is the least of N such pairs (on a
+shared machine, the others only add time).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ print(json.dumps(dict(numba=t1 - t0, fastlr=t2 - t1, array=t4 - t3, scalar=t5 - 
 
 
 def child(expr, cache):
-    env = dict(os.environ, FASTLR_CACHE_DIR=cache, NUMBA_CACHE_DIR=os.path.join(cache, "numba_cache"),
+    env = dict(os.environ, NUMBA_CACHE_DIR=os.path.join(cache, "numba_cache"),
                PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run([sys.executable, "-c", CHILD.format(expr=expr)], env=env, capture_output=True, text=True,
                          check=False)
@@ -71,6 +72,7 @@ def main():
     if args.mix:
         cases["join(Linear,Cosine)"] = MIX[0]
     print(f"{'family':22s} import numba | empty cache: s(arr) s(5) | cached: s(arr) s(5)")
+    totals = {"cold": 0.0, "warm": 0.0}
     for name, expr in cases.items():
         runs = []
         for _ in range(max(1, args.repeat)):
@@ -79,6 +81,10 @@ def main():
         cold, warm = ({key: min(run[which][key] for run in runs) for key in runs[0][which]} for which in (0, 1))
         print(f"{name:22s} {cold['numba']:6.2f}s     | {cold['array']:6.2f}s {cold['scalar']:5.2f}s     |"
               f" {warm['array']:6.3f}s {warm['scalar']:5.3f}s", flush=True)
+        if name in SCHEDULES:
+            totals["cold"] += cold["array"] + cold["scalar"]
+            totals["warm"] += warm["array"] + warm["scalar"]
+    print(f"{'families, total':22s} {'':6s}      | {totals['cold']:6.2f}s            | {totals['warm']:6.3f}s")
 
 
 if __name__ == "__main__":

@@ -354,7 +354,8 @@ def core_run(core, program, steps):
 
 def fused_cosine_factor(case_op, mode, core):
     """Whether the C++ kernel in use fuses the cosine factor's multiply-adds (its AVX2 build) for this
-    family: there the two backends may differ by about an ulp of the factor."""
+    family: there the two backends may differ by an ulp of the factor, which the blend's two roundings
+    make at most 2 ulp of the peak (the C++ AVX2 and portable builds differ by as much)."""
     if not core.cpu_features()["fma_used"] or core.get_portable():
         return False
     if case_op == P.WARMUP_STABLE_DECAY:
@@ -364,7 +365,8 @@ def fused_cosine_factor(case_op, mode, core):
     return case_op in COSINE_FACTOR_OPS
 
 
-AGREEMENT_STEPS = np.concatenate([T, np.arange(0.0, 20000.0, 1.0), [1e6, 1e7, 123456789.0, 2.0**40]])
+AGREEMENT_STEPS = np.concatenate([T, np.arange(0.0, 20000.0, 1.0), [1e6, 1e7, 123456789.0, 2.0**40],
+                                  np.random.default_rng(7).uniform(0.0, 5000.0, 20000)])
 
 
 @pytest.mark.parametrize("portable", [False, True], ids=["native", "portable"])
@@ -381,9 +383,10 @@ def test_agrees_with_the_cpp_core(case, portable):
     finally:
         core.set_portable(before)
     got = run(prog, AGREEMENT_STEPS)
-    peak = np.max(np.abs(want))
-    assert np.all(np.abs(got - want) <= np.spacing(peak)), np.max(np.abs(got - want)) / np.spacing(peak)
-    if not fused:
+    if fused:
+        peak = np.max(np.abs(want))
+        assert np.all(np.abs(got - want) <= 2 * np.spacing(peak)), np.max(np.abs(got - want)) / np.spacing(peak)
+    else:
         np.testing.assert_array_equal(got, want)
 
 

@@ -383,29 +383,22 @@ def polynomial(row, regs, ops, const, tables, scratch, n):
             x = polynomial_base(t[i], tt[i])
             d[i] = blend(b[i], a[i], x * x)
         return True
-    # passes over the block (the C++ core's PolynomialF<3> and eval_passes): the base, its log, the exp
-    base = scratch[0]
-    y_log = scratch[1]
-    for i in range(n):
-        base[i] = polynomial_base(t[i], tt[i])
-    if const[row[11]] and y != 0.0 and y != 0.5:
+    if const[row[11]] and y != 0.0 and y != 0.5:  # the C++ core's PolynomialF<3>: no tests of the power
         for i in range(n):
             x = polynomial_base(t[i], tt[i])
             d[i] = blend(b[i], a[i], pow_unit_exp_fin(x, y * log(x)))
         return True
-    else:
-        for i in range(n):
-            y_log[i] = pw[i] * log(base[i])
-        polynomial_any_power(d, a, b, pw, base, y_log, n)
+    polynomial_any_power(d, t, a, b, tt, pw, n)
     return True
 
 
 @njit(**HELPER)
-def polynomial_any_power(d, a, b, pw, base, y_log, n):
-    """The last pass of Polynomial with the power's tests (a power per element, or 0 or 0.5): a function
-    of its own, so that LLVM still inlines the exp and the log into the loops of the common case."""
+def polynomial_any_power(d, t, a, b, tt, pw, n):
+    """Polynomial with the power's tests (a power per element, or 0 or 0.5): a function of its own, so
+    that LLVM still inlines the exp and the log into the loop of the common case above."""
     for i in range(n):
-        d[i] = blend(b[i], a[i], pow_unit_fin(base[i], pw[i], y_log[i]))
+        x = polynomial_base(t[i], tt[i])
+        d[i] = blend(b[i], a[i], pow_unit_fin(x, pw[i], pw[i] * log(x)))
 
 
 @njit(**HELPER)

@@ -1,18 +1,21 @@
 """The block interpreter of docs/engine.md, and its compiled entry points (one per family, one for mixes).
 
-``drive`` walks the output elements ``[lo, hi)`` (C order) in blocks of ``BLOCK``: it loads the steps of
-the block into register 0 as float64 (or computes the implicit ``start + i`` of ``curve``), gathers the
-array operands, runs the instructions and stores the result register (rounded once to float32 for a
-float32 output). It takes the families it may meet as a tuple of block loops and offers each
-instruction to each of them (``literal_unroll``: the tuple is unrolled at compile time, so a kernel
-contains the families of its tuple only).
+``drive`` walks the output elements ``[lo, hi)`` (C order) in blocks: it loads the steps of the block into
+register 0 as float64 (or computes the implicit ``start + i`` of ``curve``), gathers the array operands,
+runs the instructions and stores the result register (rounded once to float32 for a float32 output).
+The family block loop it calls is a function argument, so ``drive`` is written once and compiled (inlined)
+into each entry point for its family alone.
 
-The entry points are plain ``@njit(cache=True)`` functions, one per family with the combinators (a
-schedule of one family, alone or wrapped) and one with every family (a composite of several): the first
-use of a family compiles that family's kernel only, once per machine, and later processes load it from
-numba's cache. Every entry point has one signature for every kind of call: the steps arrive as bytes
-with their kind (iota, int32, int64, float32, float64), the output as bytes with a float32 flag, so one
-compilation serves arrays of any step type, curves, float32 output and the scalar entry point.
+The entry points are plain ``@njit(cache=True)`` functions: one per family, for the programs of that family
+alone, and ``run_mix`` with every family and the combinators, for composites. The first use of a family
+compiles that family's kernel only, once per machine; later processes load it from numba's cache. Every
+entry point has one signature for every kind of call (int64 or float64 steps, or none for a curve, each
+passed with an empty array for the other kind; a float32 or float64 output likewise), so that one
+compilation serves arrays, curves, float32 output and the scalar entry point.
+
+numba's cache checks the source file of the function it caches only: after editing ``families.py`` or
+``math.py`` in a source checkout, touch this file (or clear ``__pycache__``) so that the kernels are
+compiled again.
 """
 
 from __future__ import annotations
