@@ -23,6 +23,9 @@ from ._backends import (
     set_num_threads,
     use_backend,
 )
+from ._plateau import plateau
+from ._save import save_curve
+from ._version import __version__ as __version__
 from .schedules import (
     Constant,
     Cosine,
@@ -50,8 +53,6 @@ from .schedules import (
     join,
     with_warmup,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BackendUnavailable",
@@ -83,7 +84,9 @@ __all__ = [
     "get_num_threads",
     "groups",
     "join",
+    "plateau",
     "presets",
+    "save_curve",
     "set_backend",
     "set_num_threads",
     "show_config",

@@ -140,6 +140,9 @@ class _CppBackend(_Backend):
     def scalar_function(self, schedule):
         return self._core_program(schedule, schedule._program()).scalar
 
+    def plateau(self, metrics, lr, min_lr, out, **rule):
+        self.module().plateau(metrics, lr, min_lr, out, **rule)
+
     def describe(self):
         module = self.module()
         return f"CPU features: {module.cpu_features()}; build: {module.build_info()}"
@@ -167,6 +170,9 @@ class _NumbaBackend(_Backend):
     def scalar(self, schedule, t):
         return self.module().scalar(schedule._program(), t)
 
+    def plateau(self, metrics, lr, min_lr, out, **rule):
+        self.module().plateau(metrics, lr, min_lr, out, **rule)
+
     def describe(self):
         import numba
 
@@ -193,6 +199,9 @@ class _NumpyBackend(_Backend):
 
     def scalar(self, schedule, t):
         return float(self.module().evaluate(schedule, np.float64(t)))
+
+    def plateau(self, metrics, lr, min_lr, out, **rule):
+        out[...] = self.module().plateau(metrics, lr, min_lr, **rule)
 
     def describe(self):
         return f"numpy {np.__version__} (the reference)"
@@ -320,7 +329,7 @@ def get_num_threads() -> int:
 
 
 def config_lines() -> list[str]:
-    from . import __version__
+    from ._version import __version__
 
     lines = [f"fastlr {__version__}", f"numpy {np.__version__}"]
     lines.append(f"active backend: {get_backend()}")

@@ -62,8 +62,8 @@ def as_array(value, name: str) -> np.ndarray:
             if not hasattr(value, "__array__"):
                 raise TypeError(f"{name}: cannot view {type(value).__name__} as an array ({error})") from None
     try:
-        # copy=False: an object whose __array__ can only give a copy is refused rather than written
-        # into a temporary that the caller never sees
+        # an out whose __array__ can only give a copy is refused below rather than written into a
+        # temporary that the caller never sees
         if name == "t":
             return np.asarray(value)
         array = np.asarray(value)

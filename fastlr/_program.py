@@ -10,35 +10,35 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._families import BY_NAME as _BY_NAME
+from ._families import COMBINATORS
+
+_COMBINATOR = {spec.name: spec for spec in COMBINATORS}
+
 INSTRUCTION_WIDTH = 16
 FIELD_OPERANDS = 8
 MAX_OPERANDS = INSTRUCTION_WIDTH - FIELD_OPERANDS
 
-# family opcodes (docs/engine.md, section 1)
-CONSTANT = 1
-LINEAR = 2
-STEP_DECAY = 3
-MULTI_STEP = 4
-EXPONENTIAL = 5
-INVERSE_TIME = 6
-POLYNOMIAL = 7
-COSINE = 8
-COSINE_RESTARTS = 9
-WARMUP_COSINE = 10
-WARMUP_STABLE_DECAY = 11
-ONE_CYCLE = 12
-CYCLIC = 13
-INVERSE_SQRT = 14
-TANH = 15
-PIECEWISE_CONSTANT = 16
-PIECEWISE_LINEAR = 17
-# combinators
-SHIFT = 32
-SELECT = 33
-MUL = 34
-SCALE = 35
-RAMP = 36
-ZERO = 37
+# The opcodes by name, read from the family table (_families.py states each once).
+CONSTANT = _BY_NAME["Constant"].opcode
+LINEAR = _BY_NAME["Linear"].opcode
+STEP_DECAY = _BY_NAME["StepDecay"].opcode
+MULTI_STEP = _BY_NAME["MultiStep"].opcode
+EXPONENTIAL = _BY_NAME["Exponential"].opcode
+INVERSE_TIME = _BY_NAME["InverseTime"].opcode
+POLYNOMIAL = _BY_NAME["Polynomial"].opcode
+COSINE = _BY_NAME["Cosine"].opcode
+COSINE_RESTARTS = _BY_NAME["CosineRestarts"].opcode
+WARMUP_COSINE = _BY_NAME["WarmupCosine"].opcode
+WARMUP_STABLE_DECAY = _BY_NAME["WarmupStableDecay"].opcode
+ONE_CYCLE = _BY_NAME["OneCycle"].opcode
+CYCLIC = _BY_NAME["Cyclic"].opcode
+INVERSE_SQRT = _BY_NAME["InverseSqrt"].opcode
+TANH = _BY_NAME["Tanh"].opcode
+PIECEWISE_CONSTANT = _BY_NAME["PiecewiseConstant"].opcode
+PIECEWISE_LINEAR = _BY_NAME["PiecewiseLinear"].opcode
+SHIFT, SELECT, MUL, SCALE, RAMP, ZERO = (_COMBINATOR[name].opcode for name in
+                                         ("SHIFT", "SELECT", "MUL", "SCALE", "RAMP", "ZERO"))
 
 
 class ProgramBuilder:

@@ -7,7 +7,14 @@ the spec because it fixes the exact values at phase boundaries:
 
 * blends are written ``a * (1 - c) + b * c``, which is exactly ``a`` at ``c = 0`` and exactly ``b`` at
   ``c = 1`` (``a + (b - a) * c`` is not);
-* a cosine factor is ``c = 0.5 * (1 + cos(pi * p))``; ``p = 0`` gives 1 and ``p = 1`` gives 0 exactly.
+* a cosine factor is ``c = 0.5 * (1 + cos(pi * p))``, set to exactly 1 at ``p = 0`` and 0 at ``p = 1``;
+* integer powers of decay factors (``gamma ** count`` and the like) are ``_integer_power``: a fixed
+  sequence of IEEE multiplications and additions, not libm's ``pow``.
+
+So every pinned value (phase starts and ends, horizons, milestones, restart starts) is exact by
+construction: none depends on the last bits of a transcendental function, which change with numpy's
+SIMD code paths (AVX-512 or not) and the libm. The transcendentals the formulas do call go through
+``libm``; tests perturb it by a few ulp to prove that no pinned value depends on it.
 
 Parameters have been validated by the schedule classes; nothing here checks them again.
 """
@@ -16,7 +23,21 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["evaluate"]
+__all__ = ["evaluate", "libm", "plateau"]
+
+
+class _Libm:
+    """The transcendental functions the formulas call: numpy's. Their last bits vary with the CPU, so
+    they never decide a pinned value (tests swap in perturbed ones)."""
+
+    cos = staticmethod(np.cos)
+    log = staticmethod(np.log)
+    log1p = staticmethod(np.log1p)
+    power = staticmethod(np.power)
+    tanh = staticmethod(np.tanh)
+
+
+libm = _Libm()
 
 
 def _blend(a, b, c):
@@ -25,9 +46,58 @@ def _blend(a, b, c):
 
 
 def _cos_factor(p):
-    """``(1 + cos(pi p)) / 2``: 1 at p = 0, 0 at p = 1. ``p`` is reduced modulo 2 first (exactly, by
-    ``fmod``), so that a huge ``p`` still gives the cosine of the right angle."""
-    return 0.5 * (1.0 + np.cos(np.pi * np.fmod(p, 2.0)))
+    """``(1 + cos(pi p)) / 2``: exactly 1 at p = 0 and 0 at p = 1 (set, not left to ``cos``). ``p`` is
+    reduced modulo 2 first (exactly, by ``fmod``), so that a huge ``p`` still gives the cosine of the
+    right angle."""
+    p = np.fmod(p, 2.0)
+    c = 0.5 * (1.0 + libm.cos(np.pi * p))
+    return np.where(p == 0.0, 1.0, np.where(p == 1.0, 0.0, c))
+
+
+def _two_product(a, b):
+    """``a * b == p + e`` exactly (Dekker's product: Veltkamp's split, no FMA); ``e = 0`` where
+    ``|p| > 2**995``, beyond which the split would overflow."""
+    p = a * b
+    split = 134217729.0  # 2**27 + 1
+    ca, cb = split * a, split * b
+    a_hi, b_hi = ca - (ca - a), cb - (cb - b)
+    a_lo, b_lo = a - a_hi, b - b_hi
+    e = (((a_hi * b_hi - p) + a_hi * b_lo) + a_lo * b_hi) + a_lo * b_lo
+    return p, np.where(np.abs(p) <= 2.0**995, e, 0.0)
+
+
+def _dd_multiply(x_hi, x_lo, y_hi, y_lo):
+    """The double-double product ``(x_hi + x_lo) * (y_hi + y_lo)``, renormalised."""
+    p, e = _two_product(x_hi, y_hi)
+    e = e + (x_hi * y_lo + x_lo * y_hi)
+    s = p + e
+    return s, e - (s - p)
+
+
+def _integer_power(g, k):
+    """``g ** k`` for integer-valued ``k >= 0``: right-to-left binary powering in double-double
+    arithmetic, rounded once. The correctly rounded power for any ``k`` a schedule meets (the
+    double-double error grows like ``k * 2**-104``), and a fixed sequence of IEEE operations, so every
+    backend computes the same bits whatever the CPU (``g ** 0 == 1``, ``0 ** 0`` included)."""
+    k = np.asarray(k, dtype=np.float64)
+    g = np.asarray(g, dtype=np.float64)
+    with np.errstate(all="ignore"):  # discarded lanes may overflow
+        acc_hi, acc_lo = np.ones(np.broadcast_shapes(g.shape, k.shape)), 0.0
+        base_hi, base_lo = g, 0.0
+        while np.any(k > 0):
+            half = np.floor(k * 0.5)
+            odd = k != 2.0 * half
+            hi, lo = _dd_multiply(acc_hi, acc_lo, base_hi, base_lo)
+            acc_hi, acc_lo = np.where(odd, hi, acc_hi), np.where(odd, lo, acc_lo)
+            k = half
+            hi, lo = _dd_multiply(base_hi, base_lo, base_hi, base_lo)
+            base_hi, base_lo = np.where(k > 0, hi, base_hi), np.where(k > 0, lo, base_lo)
+    return acc_hi
+
+
+def _power(g, e):
+    """``g ** e`` for a real exponent (libm's ``pow``), exactly 1 at ``e = 0`` and ``g`` at ``e = 1``."""
+    return np.where(e == 0.0, 1.0, np.where(e == 1.0, g, libm.power(g, e)))
 
 
 def _safe_div(num, den):
@@ -58,21 +128,21 @@ def linear(t, start_lr, end_lr, total_steps):
 
 def step_decay(t, lr, gamma, step_size):
     """``lr * gamma ** floor(t / step_size)``."""
-    return lr * gamma ** np.floor(t / step_size)
+    return lr * _integer_power(gamma, np.floor(t / step_size))
 
 
 def multi_step(t, lr, gamma, milestones):
     """``lr * gamma ** (number of milestones <= t)``; the new value applies at ``t == milestone``."""
     count = np.searchsorted(np.asarray(milestones, dtype=np.float64), t, side="right")
-    return lr * gamma ** count.astype(np.float64)
+    return lr * _integer_power(gamma, count.astype(np.float64))
 
 
 def exponential(t, lr, gamma, step_size, min_lr, staircase):
     """``max(lr * gamma ** e, min_lr)`` with ``e = t / step_size`` (floored if ``staircase``)."""
     e = t / step_size
     if staircase:
-        e = np.floor(e)
-    return np.maximum(lr * gamma**e, min_lr)
+        return np.maximum(lr * _integer_power(gamma, np.floor(e)), min_lr)
+    return np.maximum(lr * _power(gamma, e), min_lr)
 
 
 def inverse_time(t, lr, decay_rate, decay_steps, staircase):
@@ -84,9 +154,12 @@ def inverse_time(t, lr, decay_rate, decay_steps, staircase):
 
 
 def polynomial(t, start_lr, end_lr, total_steps, power):
-    """``q = (1 - min(t, T) / T) ** power``; ``start * q + end * (1 - q)``."""
-    f = np.minimum(t, total_steps) / total_steps
-    q = (1.0 - f) ** power
+    """``q = ((T - min(t, T)) / T) ** power``; ``start * q + end * (1 - q)``."""
+    # the remaining fraction (T - t) / T rather than 1 - t / T: its relative error stays one rounding
+    # as it goes to 0, where a power below 1 magnifies it
+    base = (total_steps - np.minimum(t, total_steps)) / total_steps
+    # exactly 1 at t = 0 and 0 at the horizon (power > 0), whatever pow returns there
+    q = np.where(base == 1.0, 1.0, np.where(base == 0.0, 0.0, _power(base, power)))
     return _blend(end_lr, start_lr, q)
 
 
@@ -104,7 +177,8 @@ def _restart_start(i, cycle_steps, cycle_mult):
     ``m`` up to 2**53: the closed form alone rounds ``10.0**16 - 1`` to ``1e16`` and misplaces
     t = 1111111111111111 (``c = 1, m = 10``).
     """
-    previous = _safe_div(cycle_steps * (cycle_mult ** (i - 1.0) - 1.0), cycle_mult - 1.0)
+    previous = _safe_div(cycle_steps * (_integer_power(cycle_mult, np.maximum(i - 1.0, 0.0)) - 1.0),
+                         cycle_mult - 1.0)
     geometric = np.where(i > 0, cycle_mult * previous + cycle_steps, 0.0)
     return np.where(cycle_mult == 1.0, cycle_steps * i, geometric)
 
@@ -117,7 +191,7 @@ def restart_cycle(t, cycle_steps, cycle_mult):
     """
     m = cycle_mult
     with np.errstate(divide="ignore", invalid="ignore"):
-        geometric = np.floor(np.log1p(t * (m - 1.0) / cycle_steps) / np.log(np.where(m == 1.0, 2.0, m)))
+        geometric = np.floor(libm.log1p(t * (m - 1.0) / cycle_steps) / libm.log(np.where(m == 1.0, 2.0, m)))
     i = np.where(m == 1.0, np.floor(t / cycle_steps), geometric)
     # beyond 2**53 cycles the index has no integer precision left (i + 1 == i): clamp, and bound the
     # corrections (the guess is off by at most one) so that every backend stops at the same index
@@ -142,8 +216,8 @@ def cosine_restarts(t, peak_lr, cycle_steps, min_lr, cycle_mult, cycle_decay, cy
     ``value = peak_i * c + min * (1 - c)``; from cycle ``cycle_limit`` on, ``min_lr``.
     """
     i = restart_cycle(t, cycle_steps, cycle_mult)
-    p = (t - _restart_start(i, cycle_steps, cycle_mult)) / (cycle_steps * cycle_mult**i)
-    cycle_peak = peak_lr * cycle_decay**i
+    p = (t - _restart_start(i, cycle_steps, cycle_mult)) / (cycle_steps * _integer_power(cycle_mult, i))
+    cycle_peak = peak_lr * _integer_power(cycle_decay, i)
     value = _blend(min_lr, cycle_peak, _cos_factor(p))
     return np.where(i >= cycle_limit, _full(t, min_lr), value)
 
@@ -174,10 +248,12 @@ def _wsd_shape(p, decay_shape):
 def warmup_stable_decay(t, peak_lr, total_steps, warmup_steps, decay_steps, min_lr, init_lr, decay_shape):
     """Warmup ``init -> peak`` on ``[0, W]``, ``peak`` until ``T - D``, decay to ``min`` at ``T``.
 
-    ``p = (t - (T - D)) / D``, ``s = shape(p)``, ``value = peak * s + min * (1 - s)``.
+    ``p = (t - S) / D``, ``s = shape(p)``, ``value = peak * s + min * (1 - s)``, with the decay start
+    ``S = max(T - D, W)``: ``W + D <= T`` holds, but ``T - D`` may round below ``W``, and the warmup
+    still ends at exactly the peak then.
     """
     warm = _blend(init_lr, peak_lr, _safe_div(t, warmup_steps))
-    decay_start = total_steps - decay_steps
+    decay_start = np.maximum(total_steps - decay_steps, warmup_steps)
     s = _wsd_shape(np.clip(_safe_div(t - decay_start, decay_steps), 0.0, 1.0), decay_shape)
     decay = _blend(min_lr, peak_lr, s)
     value = np.where(t < warmup_steps, warm, np.where(t < decay_start, _full(t, peak_lr), decay))
@@ -237,9 +313,10 @@ def cyclic(t, base_lr, max_lr, step_size_up, step_size_down, gamma, mode):
     if mode == "triangular":
         g = 1.0
     elif mode == "triangular2":
-        g = 0.5 ** (cycle - 1.0)
+        # an exact power of two (past 2**-1100 it is 0 anyway)
+        g = np.ldexp(1.0, -np.minimum(cycle - 1.0, 1100.0).astype(np.int64))
     else:
-        g = gamma**t
+        g = _power(gamma, t)
     return base_lr + (max_lr - base_lr) * scale * g
 
 
@@ -257,7 +334,7 @@ def tanh(t, peak_lr, total_steps, min_lr, lower, upper):
     """timm's ``TanhLRScheduler``: ``c = (1 - tanh(lower + (upper - lower) * (t / T))) / 2``,
     ``peak * c + min * (1 - c)`` for ``t < T``; ``min_lr`` from ``T`` on.
     """
-    c = 0.5 * (1.0 - np.tanh(lower + (upper - lower) * (t / total_steps)))
+    c = 0.5 * (1.0 - libm.tanh(lower + (upper - lower) * (t / total_steps)))
     return np.where(t >= total_steps, _full(t, min_lr), _blend(min_lr, peak_lr, c))
 
 
@@ -305,3 +382,50 @@ def evaluate(schedule, t) -> np.ndarray:
     with np.errstate(over="ignore", under="ignore"):
         result = schedule._reference(t, evaluate)
     return np.broadcast_to(np.asarray(result, dtype=np.float64), shape)
+
+
+# --------------------------------------------------------------------------------------------------
+# plateau
+
+
+def plateau(metrics, lr, min_lr, maximize, relative, factor, threshold, patience, cooldown, eps):
+    """torch's ``ReduceLROnPlateau`` over ``metrics`` of shape ``(runs, epochs)``, all runs at once:
+    the learning rate in force after each epoch's ``step(metric)``, from ``lr`` (one per run).
+
+    Per epoch: the metric is *better* than the best so far if ``a < best * (1 - threshold)`` (min,
+    rel), ``a < best - threshold`` (min, abs), ``a > best * (1 + threshold)`` (max, rel) or
+    ``a > best + threshold`` (max, abs); the best starts at +inf (min) or -inf (max), and a NaN is
+    never better. A better metric resets the count of bad epochs, another adds one; during a cooldown
+    the count stays 0. When the count exceeds ``patience``, ``lr`` becomes ``max(lr * factor, min_lr)``
+    if that lowers it by more than ``eps``, the cooldown restarts and the count resets.
+    """
+    metrics = np.asarray(metrics, dtype=np.float64)
+    runs, epochs = metrics.shape
+    lr = np.array(np.broadcast_to(lr, (runs,)), dtype=np.float64)
+    min_lr = np.broadcast_to(np.asarray(min_lr, dtype=np.float64), (runs,))
+    best = np.full(runs, -np.inf if maximize else np.inf)
+    rel = threshold + 1.0 if maximize else 1.0 - threshold
+    bad = np.zeros(runs, dtype=np.int64)
+    cooling = np.zeros(runs, dtype=np.int64)
+    out = np.empty((runs, epochs))
+    with np.errstate(invalid="ignore"):  # inf * 0 (threshold 1) is NaN there too: never better
+        for e in range(epochs):
+            a = metrics[:, e]
+            if relative:
+                better = a > best * rel if maximize else a < best * rel
+            else:
+                better = a > best + threshold if maximize else a < best - threshold
+            best = np.where(better, a, best)
+            bad = np.where(better, 0, bad + 1)
+            in_cooldown = cooling > 0
+            cooling = np.where(in_cooldown, cooling - 1, cooling)
+            bad = np.where(in_cooldown, 0, bad)
+            reduce = bad > patience
+            reduced = lr * factor
+            candidate = np.where(min_lr > reduced, min_lr, reduced)
+            lr = np.where(reduce & (lr - candidate > eps), candidate, lr)
+            cooling = np.where(reduce, cooldown, cooling)
+            bad = np.where(reduce, 0, bad)
+            out[:, e] = lr
+    return out
+

@@ -54,13 +54,7 @@ def _array(value):
 
 def allowed_callables() -> dict[str, Callable]:
     """Dotted name -> callable, for every name a SPEC may call."""
-    import fastlr
-
-    table: dict[str, Callable] = {}
-    for name in fastlr.__all__:
-        obj = getattr(fastlr, name)
-        if inspect.isclass(obj) and issubclass(obj, _schedules.Schedule) and obj is not _schedules.Schedule:
-            table[name] = obj
+    table: dict[str, Callable] = dict(_schedules._REGISTRY)
     table["join"] = _schedules.join
     table["with_warmup"] = _schedules.with_warmup
     table["InverseSqrt.noam"] = _schedules.InverseSqrt.noam

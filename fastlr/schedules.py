@@ -13,7 +13,7 @@ from typing import Any, Callable, ClassVar, Optional, Union
 
 import numpy as np
 
-from . import _dispatch, _program
+from . import _dispatch, _families, _program
 from ._validation import (
     as_choice,
     as_flag,
@@ -224,12 +224,20 @@ def _from_json(value):
 
 
 class Family(Schedule):
-    """A primitive schedule: one kernel per backend. Subclasses list their broadcast parameters in
-    ``_numeric`` (in kernel operand order) and implement ``_check`` and ``_kernel_args``."""
+    """A primitive schedule: one instruction of the engine. Its identity (opcode, broadcast parameters
+    in operand order, mode encoding, table layout, reference formula) is its row of the family table
+    (``_families.py``), found by the class name; subclasses implement ``__init__`` and ``_check``."""
 
-    _opcode: ClassVar[int]
+    _spec: ClassVar[Optional[_families.FamilySpec]] = None
     _numeric: ClassVar[tuple[str, ...]] = ()
     _allow_inf: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        spec = _families.BY_NAME.get(cls.__name__)
+        if spec is not None:
+            cls._spec = spec
+            cls._numeric = spec.operands
 
     def _setup(self, **given) -> None:
         owner = type(self).__name__
@@ -252,31 +260,23 @@ class Family(Schedule):
     def _check(self, owner: str, v: dict[str, Any]) -> None:
         """Validate the converted parameters (override)."""
 
-    def _mode(self) -> int:
-        return 0
-
-    def _table(self) -> tuple[float, ...]:
-        return ()
-
     def _operand_values(self) -> tuple[Any, ...]:
-        return tuple(self._values[name] for name in self._numeric)
+        args = self._kernel_args()
+        return tuple(args[name] for name in self._numeric)
 
     def _emit(self, builder, time_register):
+        spec = self._spec
         operands = tuple(builder.operand(value) for value in self._operand_values())
-        table = builder.table(self._table()) if self._table() else (0, 0)
-        if type(self) in (PiecewiseConstant, PiecewiseLinear):
-            table = (table[0], len(self._values["boundaries"]))
-        elif type(self) is MultiStep:
-            table = (table[0], len(self._values["milestones"]))
-        return builder.emit(self._opcode, src=time_register, mode=self._mode(), table=table,
+        values, length = spec.table_values(self._values)
+        table = (builder.table(values)[0], length) if spec.table else (0, 0)
+        return builder.emit(spec.opcode, src=time_register, mode=spec.mode(self._values), table=table,
                             operands=operands)
 
     def _reference(self, t, evaluate):
-        from . import _reference
-
-        return getattr(_reference, self._reference_name)(t, **self._kernel_args())
+        return self._spec.reference(t, **self._kernel_args())
 
     def _kernel_args(self) -> dict[str, Any]:
+        """The parameters as the kernels and the reference formula take them."""
         return dict(self._values)
 
     def _max(self, name: str) -> float:
@@ -314,9 +314,6 @@ class Constant(Family):
     """``lr`` at every step."""
 
     _fields = ("lr",)
-    _numeric = ("lr",)
-    _opcode = _program.CONSTANT
-    _reference_name = "constant"
 
     def __init__(self, lr: ArrayLike):
         self._setup(lr=lr)
@@ -333,9 +330,6 @@ class Linear(Family):
     """
 
     _fields = ("start_lr", "end_lr", "total_steps")
-    _numeric = _fields
-    _opcode = _program.LINEAR
-    _reference_name = "linear"
 
     def __init__(self, start_lr: ArrayLike, end_lr: ArrayLike, total_steps: ArrayLike):
         self._setup(start_lr=start_lr, end_lr=end_lr, total_steps=total_steps)
@@ -354,9 +348,6 @@ class StepDecay(Family):
     """``lr * gamma ** floor(t / step_size)`` (torch ``StepLR``); no horizon."""
 
     _fields = ("lr", "step_size", "gamma")
-    _numeric = ("lr", "gamma", "step_size")
-    _opcode = _program.STEP_DECAY
-    _reference_name = "step_decay"
 
     def __init__(self, lr: ArrayLike, step_size: ArrayLike, gamma: ArrayLike = 0.1):
         self._setup(lr=lr, step_size=step_size, gamma=gamma)
@@ -373,9 +364,6 @@ class MultiStep(Family):
     ``t == milestone``; repeated milestones compound. Horizon: the last milestone."""
 
     _fields = ("lr", "milestones", "gamma")
-    _numeric = ("lr", "gamma")
-    _opcode = _program.MULTI_STEP
-    _reference_name = "multi_step"
 
     def __init__(self, lr: ArrayLike, milestones: Sequence[Number], gamma: ArrayLike = 0.1):
         milestones = as_sequence("MultiStep", "milestones", milestones)
@@ -385,9 +373,6 @@ class MultiStep(Family):
     def _check(self, owner, v):
         _nonnegative(owner, v, "lr")
         _decay_factor(owner, v, "gamma")
-
-    def _table(self):
-        return self._values["milestones"]
 
     @property
     def horizon(self):
@@ -401,9 +386,6 @@ class Exponential(Family):
     (torch ``ExponentialLR`` with step_size=1, optax ``exponential_decay``, keras ``ExponentialDecay``)."""
 
     _fields = ("lr", "gamma", "step_size", "staircase", "min_lr")
-    _numeric = ("lr", "gamma", "step_size", "min_lr")
-    _opcode = _program.EXPONENTIAL
-    _reference_name = "exponential"
 
     def __init__(self, lr: ArrayLike, gamma: ArrayLike, step_size: ArrayLike = 1, staircase: bool = False,
                  min_lr: ArrayLike = 0.0):
@@ -417,9 +399,6 @@ class Exponential(Family):
         require(owner, np.asarray(v["min_lr"]) <= np.asarray(v["lr"]), "min_lr must be <= lr",
                 {"min_lr": v["min_lr"], "lr": v["lr"]})
 
-    def _mode(self):
-        return int(self._values["staircase"])
-
 
 @_register
 class InverseTime(Family):
@@ -427,9 +406,6 @@ class InverseTime(Family):
     (keras ``InverseTimeDecay``)."""
 
     _fields = ("lr", "decay_rate", "decay_steps", "staircase")
-    _numeric = ("lr", "decay_rate", "decay_steps")
-    _opcode = _program.INVERSE_TIME
-    _reference_name = "inverse_time"
 
     def __init__(self, lr: ArrayLike, decay_rate: ArrayLike, decay_steps: ArrayLike, staircase: bool = False):
         staircase = as_flag("InverseTime", "staircase", staircase)
@@ -439,19 +415,13 @@ class InverseTime(Family):
         _nonnegative(owner, v, "lr", "decay_rate")
         _positive(owner, v, "decay_steps")
 
-    def _mode(self):
-        return int(self._values["staircase"])
-
 
 @_register
 class Polynomial(Family):
-    """``q = (1 - min(t, T) / T) ** power``; ``start * q + end * (1 - q)``
+    """``q = ((T - min(t, T)) / T) ** power``; ``start * q + end * (1 - q)``
     (torch ``PolynomialLR`` with end 0, optax ``polynomial_schedule``, HF polynomial)."""
 
     _fields = ("start_lr", "end_lr", "total_steps", "power")
-    _numeric = _fields
-    _opcode = _program.POLYNOMIAL
-    _reference_name = "polynomial"
 
     def __init__(self, start_lr: ArrayLike, end_lr: ArrayLike, total_steps: ArrayLike, power: ArrayLike = 1.0):
         self._setup(start_lr=start_lr, end_lr=end_lr, total_steps=total_steps, power=power)
@@ -473,9 +443,6 @@ class Cosine(Family):
     """
 
     _fields = ("peak_lr", "total_steps", "min_lr")
-    _numeric = _fields
-    _opcode = _program.COSINE
-    _reference_name = "cosine"
 
     def __init__(self, peak_lr: ArrayLike, total_steps: ArrayLike, min_lr: ArrayLike = 0.0):
         self._setup(peak_lr=peak_lr, total_steps=total_steps, min_lr=min_lr)
@@ -501,10 +468,7 @@ class CosineRestarts(Family):
     """
 
     _fields = ("peak_lr", "cycle_steps", "min_lr", "cycle_mult", "cycle_decay", "cycle_limit")
-    _numeric = _fields
     _allow_inf = ("cycle_limit",)
-    _opcode = _program.COSINE_RESTARTS
-    _reference_name = "cosine_restarts"
 
     def __init__(self, peak_lr: ArrayLike, cycle_steps: ArrayLike, min_lr: ArrayLike = 0.0,
                  cycle_mult: ArrayLike = 1.0, cycle_decay: ArrayLike = 1.0,
@@ -530,10 +494,6 @@ class CosineRestarts(Family):
             args["cycle_limit"] = math.inf
         return args
 
-    def _operand_values(self):
-        args = self._kernel_args()
-        return tuple(args[name] for name in self._numeric)
-
     @property
     def horizon(self):
         if self._values["cycle_limit"] is None:
@@ -557,9 +517,6 @@ class WarmupCosine(Family):
     """
 
     _fields = ("peak_lr", "total_steps", "warmup_steps", "min_lr", "init_lr")
-    _numeric = _fields
-    _opcode = _program.WARMUP_COSINE
-    _reference_name = "warmup_cosine"
 
     def __init__(self, peak_lr: ArrayLike, total_steps: ArrayLike, warmup_steps: ArrayLike,
                  min_lr: ArrayLike = 0.0, init_lr: ArrayLike = 0.0):
@@ -578,7 +535,7 @@ class WarmupCosine(Family):
         return self._max("total_steps")
 
 
-_DECAY_SHAPES = ("linear", "cosine", "1-sqrt", "1-square")
+_DECAY_SHAPES = tuple(dict(_families.BY_NAME["WarmupStableDecay"].modes)["decay_shape"])
 
 
 @_register
@@ -592,9 +549,6 @@ class WarmupStableDecay(Family):
     """
 
     _fields = ("peak_lr", "total_steps", "warmup_steps", "decay_steps", "min_lr", "init_lr", "decay_shape")
-    _numeric = ("peak_lr", "total_steps", "warmup_steps", "decay_steps", "min_lr", "init_lr")
-    _opcode = _program.WARMUP_STABLE_DECAY
-    _reference_name = "warmup_stable_decay"
 
     def __init__(self, peak_lr: ArrayLike, total_steps: ArrayLike, warmup_steps: ArrayLike,
                  decay_steps: ArrayLike, min_lr: ArrayLike = 0.0, init_lr: ArrayLike = 0.0,
@@ -611,9 +565,6 @@ class WarmupStableDecay(Family):
                 "warmup_steps + decay_steps must be <= total_steps",
                 {"warmup_steps": v["warmup_steps"], "decay_steps": v["decay_steps"],
                  "total_steps": v["total_steps"]})
-
-    def _mode(self):
-        return _DECAY_SHAPES.index(self._values["decay_shape"])
 
     @property
     def horizon(self):
@@ -633,14 +584,11 @@ class OneCycle(Family):
 
     _fields = ("max_lr", "total_steps", "pct_start", "div_factor", "final_div_factor", "anneal",
                "three_phase")
-    _numeric = ("max_lr", "total_steps", "pct_start", "div_factor", "final_div_factor")
-    _opcode = _program.ONE_CYCLE
-    _reference_name = "one_cycle"
 
     def __init__(self, max_lr: ArrayLike, total_steps: ArrayLike, pct_start: ArrayLike = 0.3,
                  div_factor: ArrayLike = 25.0, final_div_factor: ArrayLike = 1e4, anneal: str = "cos",
                  three_phase: bool = False):
-        anneal = as_choice("OneCycle", "anneal", anneal, ("cos", "linear"))
+        anneal = as_choice("OneCycle", "anneal", anneal, tuple(dict(_families.BY_NAME["OneCycle"].modes)["anneal"]))
         three_phase = as_flag("OneCycle", "three_phase", three_phase)
         self._setup(max_lr=max_lr, total_steps=total_steps, pct_start=pct_start, div_factor=div_factor,
                     final_div_factor=final_div_factor, anneal=anneal, three_phase=three_phase)
@@ -654,15 +602,12 @@ class OneCycle(Family):
                 f"pct_start must be in [0, {upper:g}]" + (" with three_phase" if v["three_phase"] else ""),
                 {"pct_start": v["pct_start"]})
 
-    def _mode(self):
-        return int(self._values["anneal"] == "linear") + 2 * int(self._values["three_phase"])
-
     @property
     def horizon(self):
         return self._max("total_steps")
 
 
-_CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
+_CYCLIC_MODES = tuple(dict(_families.BY_NAME["Cyclic"].modes)["mode"])
 
 
 @_register
@@ -677,9 +622,6 @@ class Cyclic(Family):
     """
 
     _fields = ("base_lr", "max_lr", "step_size_up", "step_size_down", "mode", "gamma")
-    _numeric = ("base_lr", "max_lr", "step_size_up", "step_size_down", "gamma")
-    _opcode = _program.CYCLIC
-    _reference_name = "cyclic"
 
     def __init__(self, base_lr: ArrayLike, max_lr: ArrayLike, step_size_up: ArrayLike,
                  step_size_down: Optional[ArrayLike] = None, mode: str = "triangular", gamma: ArrayLike = 1.0):
@@ -696,9 +638,6 @@ class Cyclic(Family):
         require(owner, np.asarray(v["base_lr"]) <= np.asarray(v["max_lr"]), "base_lr must be <= max_lr",
                 {"base_lr": v["base_lr"], "max_lr": v["max_lr"]})
 
-    def _mode(self):
-        return _CYCLIC_MODES.index(self._values["mode"])
-
 
 @_register
 class InverseSqrt(Family):
@@ -706,9 +645,6 @@ class InverseSqrt(Family):
     (fairseq / HF ``inverse_sqrt``, which is ``peak * sqrt(W / t)`` for ``W >= 1``). No horizon."""
 
     _fields = ("peak_lr", "warmup_steps", "init_lr")
-    _numeric = _fields
-    _opcode = _program.INVERSE_SQRT
-    _reference_name = "inverse_sqrt"
 
     def __init__(self, peak_lr: ArrayLike, warmup_steps: ArrayLike, init_lr: ArrayLike = 0.0):
         self._setup(peak_lr=peak_lr, warmup_steps=warmup_steps, init_lr=init_lr)
@@ -742,9 +678,6 @@ class Tanh(Family):
     ``peak * c + min * (1 - c)`` for ``t < T``, ``min_lr`` from ``T`` on."""
 
     _fields = ("peak_lr", "total_steps", "min_lr", "lower", "upper")
-    _numeric = _fields
-    _opcode = _program.TANH
-    _reference_name = "tanh"
 
     def __init__(self, peak_lr: ArrayLike, total_steps: ArrayLike, min_lr: ArrayLike = 0.0,
                  lower: ArrayLike = -7.0, upper: ArrayLike = 3.0):
@@ -762,10 +695,6 @@ class Tanh(Family):
 
 
 class _Piecewise(Family):
-    _numeric = ()
-
-    def _table(self):
-        return self._values["boundaries"] + self._values["values"]
 
     @property
     def horizon(self):
@@ -779,8 +708,6 @@ class PiecewiseConstant(_Piecewise):
     ``t == boundary`` (as optax and torch ``MultiStepLR``; keras switches one step later)."""
 
     _fields = ("boundaries", "values")
-    _opcode = _program.PIECEWISE_CONSTANT
-    _reference_name = "piecewise_constant"
 
     def __init__(self, boundaries: Sequence[Number], values: Sequence[Number]):
         owner = "PiecewiseConstant"
@@ -800,8 +727,6 @@ class PiecewiseLinear(_Piecewise):
     before the first and ``values[-1]`` after the last. Repeated boundaries make a jump."""
 
     _fields = ("boundaries", "values")
-    _opcode = _program.PIECEWISE_LINEAR
-    _reference_name = "piecewise_linear"
 
     def __init__(self, boundaries: Sequence[Number], values: Sequence[Number]):
         owner = "PiecewiseLinear"

@@ -1235,18 +1235,4 @@ ALL_CASES: list[Case] = torch_cases() + optax_cases() + transformers_cases()
 LIBRARY_MODULES = {"torch": ("torch",), "optax": ("jax", "optax"), "transformers": ("torch", "transformers")}
 
 
-_PEAK_KEYS = ("lr", "max_lr", "peak", "init")
-
-
-def peak_of(values: np.ndarray, params: dict[str, Any] | None = None) -> float:
-    """The peak of the curve: the largest sampled value, or the schedule's peak lr parameter where the
-    sampled range misses it (OneCycleLR over 1 step samples only its final value, which torch computes
-    as ``max + (final - max)``, so its rounding is relative to ``max_lr``)."""
-    peak = float(np.max(np.abs(values))) if values.size else 0.0
-    for key in _PEAK_KEYS:
-        if params and isinstance(params.get(key), float):
-            peak = max(peak, abs(params[key]))
-    return peak
-
-
-__all__ = ["ALL_CASES", "Case", "LIBRARY_MODULES", "enable_x64", "optax_values", "peak_of", "torch_lrs"]
+__all__ = ["ALL_CASES", "Case", "LIBRARY_MODULES", "enable_x64", "optax_values", "torch_lrs"]

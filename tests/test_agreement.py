@@ -8,33 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tolerance import assert_agrees
 
 import fastlr
 from fastlr import _reference
 
 BACKENDS = fastlr.backends()
-F64_ULPS = 8  # float64: |backend - reference| <= F64_ULPS * ulp(peak of the reference)
 
 
-def assert_agrees(result, expected):
-    """float64 within a few ulp of the peak; float32 within one float32 ulp of the rounded float64."""
-    result = np.asarray(result)
-    expected = np.asarray(expected, dtype=np.float64)
-    assert result.shape == expected.shape
-    assert np.all(np.isfinite(result))
-    if expected.size == 0:
-        return
-    peak = float(np.max(np.abs(expected)))
-    if result.dtype == np.float32:
-        rounded = expected.astype(np.float32)
-        gap = np.abs(result.astype(np.float64) - rounded.astype(np.float64))
-        allowed = np.spacing(np.maximum(np.abs(rounded), np.float32(np.finfo(np.float32).tiny)))
-        allowed = np.maximum(allowed.astype(np.float64), F64_ULPS * np.spacing(peak))
-        assert np.all(gap <= allowed), f"max gap {gap.max()} (float32)"
-    else:
-        tolerance = F64_ULPS * np.spacing(peak) if peak > 0 else 0.0
-        gap = np.abs(result - expected)
-        assert np.all(gap <= tolerance), f"max gap {gap.max()} > {tolerance} at {np.argmax(gap)}"
+def _agrees(result, expected, schedule):
+    """The one table's agreement, in the result's own dtype."""
+    assert_agrees(result, expected, schedule, np.asarray(result).dtype.type, context=repr(schedule))
 
 
 # (schedule factory taking a random generator, reference function, reference kwargs builder)
@@ -92,10 +76,9 @@ def test_every_family_agrees_on_random_parameters(backend, seed):
     for schedule in _families(rng):
         expected = _reference.evaluate(schedule, t)
         with fastlr.use_backend(backend):
-            assert_agrees(schedule(t), expected)
-            assert_agrees(schedule(t, dtype=np.float32), expected)
-            assert_agrees(schedule(np.floor(t).astype(np.int64)),
-                          _reference.evaluate(schedule, np.floor(t)))
+            _agrees(schedule(t), expected, schedule)
+            _agrees(schedule(t, dtype=np.float32), expected, schedule)
+            _agrees(schedule(np.floor(t).astype(np.int64)), _reference.evaluate(schedule, np.floor(t)), schedule)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -110,7 +93,7 @@ def test_five_core_families_match_the_formulas(backend):
     ]
     with fastlr.use_backend(backend):
         for schedule, expected in cases:
-            assert_agrees(schedule(t), expected)
+            _agrees(schedule(t), expected, schedule)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -178,7 +161,7 @@ def test_shapes_strides_and_dtypes(backend, name, dtype):
             expected = _reference.evaluate(schedule, np.asarray(t, dtype=np.float64))
             assert np.asarray(result).dtype == dtype
             assert np.shape(result) == np.shape(t)
-            assert_agrees(result, expected)
+            _agrees(result, expected, schedule)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -192,12 +175,12 @@ def test_broadcast_parameters(backend):
     with fastlr.use_backend(backend):
         table = s.curve(120)
         assert table.shape == (120, 2, 3)
-        assert_agrees(table, _reference.warmup_cosine(np.arange(120.0)[:, None, None], peak, 100.0, warm,
-                                                      peak * 0.1, 0.0))
-        assert_agrees(s(t[:, None, None]), expected)
+        _agrees(table, _reference.warmup_cosine(np.arange(120.0)[:, None, None], peak, 100.0, warm,
+                                                peak * 0.1, 0.0), s)
+        _agrees(s(t[:, None, None]), expected, s)
         # per-element steps: one step per (group, layer)
         steps = np.array([[0, 5, 10], [50, 99, 100]])
-        assert_agrees(s(steps), _reference.warmup_cosine(steps.astype(float), peak, 100.0, warm, peak * 0.1, 0.0))
+        _agrees(s(steps), _reference.warmup_cosine(steps.astype(float), peak, 100.0, warm, peak * 0.1, 0.0), s)
         with pytest.raises(ValueError, match="broadcast"):
             s(np.arange(4))
 
@@ -210,7 +193,7 @@ def test_curve_matches_call_and_start(backend):
         np.testing.assert_array_equal(s.curve(50, start=900), s(np.arange(900, 950)))
         out = np.empty(1000, dtype=np.float32)
         assert s.curve(out=out) is out
-        assert_agrees(out, _reference.evaluate(s, np.arange(1000.0)))
+        _agrees(out, _reference.evaluate(s, np.arange(1000.0)), s)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -221,7 +204,7 @@ def test_out_buffer_is_written_in_place(backend):
         for dtype in (np.float64, np.float32):
             out = np.full(100, -1.0, dtype=dtype)
             assert s(t, out=out) is out
-            assert_agrees(out, _reference.evaluate(s, t.astype(float)))
+            _agrees(out, _reference.evaluate(s, t.astype(float)), s)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import FAMILIES, assert_agrees, family_schedules, reference, schedule_peak
+from strategies import FAMILIES, assert_agrees, family_schedules, reference
 
 import fastlr
 
@@ -37,8 +37,8 @@ def test_linear(backend, total, t, start, end):
     _exact(s, t, expected, backend)
 
 
-# gamma and cycle_decay are powers of two: gamma ** k is then exact in any pow, so these tests check the
-# step index (floor(t / step_size), the cycle number) and not the last ulp of a libm pow
+# gamma and cycle_decay are powers of two: gamma ** k is then exact, so these tests check the step index
+# (floor(t / step_size), the cycle number); test_exact checks the powers of any factor
 EXACT_FACTORS = st.sampled_from([1.0, 0.5, 0.25, 0.125])
 
 
@@ -53,7 +53,7 @@ def test_step_decay(backend, step_size, k, lr, gamma):
                 steps.append(t)
     if not steps:
         return
-    # floor(t / step_size) is exact for integers below 2**53; gamma ** k as Python (libm) pow
+    # floor(t / step_size) is exact for integers below 2**53; gamma ** k is an exact power of two
     expected = [lr * gamma ** float(t // step_size) for t in steps]
     _exact(s, steps, expected, backend)
 
@@ -98,7 +98,7 @@ def test_steps_beyond_2_53_work(backend):
                   fastlr.Cyclic(0.1, 1.0, 1000), fastlr.InverseSqrt(1.0, 100), fastlr.StepDecay(1.0, 10**15, 0.5)):
             got = s(steps)
             assert np.all(np.isfinite(got)), f"{backend}: {s!r} -> {got}"
-            assert_agrees(got, reference(s, steps), context=f"{backend}: {s!r}")
+            assert_agrees(got, reference(s, steps), s, context=f"{backend}: {s!r}")
         break
     u = np.array([2**64 - 1, 2**63], dtype=np.uint64)
     s = fastlr.Cosine(1.0, 1000, 0.1)
@@ -114,11 +114,10 @@ def test_non_integer_float_steps(backend, family, data):
     for dtype in (np.float64, np.float32):
         for st_dtype in (np.float64, np.float32):
             t = steps.astype(st_dtype)
-            assert_agrees(s(t, dtype=dtype), reference(s, t), dtype, context=f"{backend} {st_dtype.__name__}: {s!r}")
+            assert_agrees(s(t, dtype=dtype), reference(s, t), s, dtype, context=f"{backend} {st_dtype.__name__}: {s!r}")
     if not s.param_shape:
         for t in frac:
-            assert_agrees(s(float(t)), reference(s, t), context=f"{backend} s({t}): {s!r}",
-                          peak=schedule_peak(s))
+            assert_agrees(s(float(t)), reference(s, t), s, context=f"{backend} s({t}): {s!r}")
     assert math.isfinite(float(np.max(s(steps))))
 
 

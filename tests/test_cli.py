@@ -324,11 +324,11 @@ def test_demo_writes_png_and_npy(tmp_path):
 
 
 def test_long_curves_are_computed_in_chunks(tmp_path, monkeypatch, capsys):
-    """The chunked path (100M+ points in real use) gives the same values; forced here on small curves."""
-    from fastlr import cli
+    """Curves are computed in pieces (about 4M values each); small pieces forced here give the same values."""
+    from fastlr import _save, cli
 
-    monkeypatch.setattr(cli, "LONG_CURVE", 1_000)
-    monkeypatch.setattr(cli, "CHUNK_ELEMENTS", 999)
+    monkeypatch.setattr(_save, "CHUNK_ELEMENTS", 999)
+    monkeypatch.setattr(_save, "TEXT_CHUNK_ELEMENTS", 777)
     peaks = np.array([1e-3, 5e-4, 2e-4])
     schedule = fastlr.join([fastlr.Linear(0, 1e-3, 50), fastlr.Cosine(peaks, 4_950)], [50])
     expected = schedule.curve()
@@ -352,7 +352,7 @@ def test_long_curves_are_computed_in_chunks(tmp_path, monkeypatch, capsys):
 
 
 def test_progress_only_on_a_terminal():
-    from fastlr._progress import Progress
+    from fastlr.cli.progress import Progress
 
     class Stream(io.StringIO):
         def __init__(self, tty):
@@ -372,3 +372,24 @@ def test_progress_only_on_a_terminal():
         for _ in range(10):
             bar.update()
     assert "100%" in loud.getvalue()
+    assert loud.getvalue().endswith("\r" + " " * 100 + "\r")  # cleared at the end
+    patient = Stream(True)  # work that ends before the delay leaves no trace
+    with Progress(10, "x", stream=patient, delay=60) as bar:
+        for _ in range(10):
+            bar.update()
+    assert patient.getvalue() == ""
+
+
+def test_durations_stay_short():
+    from fastlr.cli.text import fmt_duration
+
+    assert [fmt_duration(s) for s in (0.25, 59.9, 245, 3 * 3600 + 12 * 60, 55 * 3600)] == \
+        [" 0.2s", "59.9s", "4m05s", "3h12m", "2d07h"]
+
+
+def test_bench_output_file_equals_the_report(tmp_path):
+    out = tmp_path / "report.txt"
+    out.write_text("an older report\n")
+    result = ok(run("bench", "--quick", "--families", "Cosine", "--sizes", "1000", "--output", out))
+    assert out.read_text() == result.stdout and "1. Curves" in result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.txt"]

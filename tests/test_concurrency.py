@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tolerance import TOLERANCE, peak, peak_allowance
 
 import fastlr
 
@@ -78,6 +79,7 @@ def test_threads_with_different_backends_at_once():
     steps = np.arange(50_000)
     with fastlr.use_backend("numpy"):
         expected = s(steps)
+    allowed = peak_allowance(peak(s), TOLERANCE["reference_peak_ulps"])
     names = fastlr.backends()
     errors = []
 
@@ -88,7 +90,7 @@ def test_threads_with_different_backends_at_once():
                 if fastlr.get_backend() != name:
                     errors.append(f"thread {k}: backend {fastlr.get_backend()} != {name}")
                 got = s(steps)
-                if np.max(np.abs(got - expected)) > 8 * np.spacing(1.0):
+                if np.any(np.abs(got - expected) > allowed):
                     errors.append(f"thread {k} ({name}): wrong values")
 
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(N_THREADS)]
@@ -147,20 +149,19 @@ def test_spawn_pool(backend):
     schedules = _schedules()[:4]
     with fastlr.use_backend("numpy"):
         expected = [s.curve(20_000) for s in schedules]
-        # the tolerance is relative to each schedule's peak (the contract), not to the prefix's maximum
-        peaks = [np.max(np.abs(s(np.linspace(0, SIZE, 10_001)))) for s in schedules]
+    peaks = [peak(s) for s in schedules]
     context = multiprocessing.get_context("spawn")
     with context.Pool(2) as pool:
         result = pool.map_async(_evaluate, [(s.to_dict(), backend, 20_000) for s in schedules])
         got = result.get(timeout=300)
-    for s, a, b, peak in zip(schedules, got, expected, peaks):
+    for s, a, b, peak_s in zip(schedules, got, expected, peaks):
         assert a.shape == b.shape
-        assert np.max(np.abs(a - b)) <= 8 * np.spacing(peak), repr(s)
+        assert np.all(np.abs(a - b) <= peak_allowance(peak_s, TOLERANCE["reference_peak_ulps"])), repr(s)
     # pickled schedules too
     with context.Pool(2) as pool:
         got = pool.map_async(_pickled, [(s, backend) for s in schedules]).get(timeout=300)
-    for a, b, peak in zip(got, expected, peaks):
-        assert np.max(np.abs(a - b)) <= 8 * np.spacing(peak)
+    for a, b, peak_s in zip(got, expected, peaks):
+        assert np.all(np.abs(a - b) <= peak_allowance(peak_s, TOLERANCE["reference_peak_ulps"]))
 
 
 def _pickled(args):

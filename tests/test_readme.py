@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+from tolerance import assert_agrees
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -18,6 +19,6 @@ def test_readme_example_runs():
     s, table, per_layer, lrs = (namespace[k] for k in ("s", "table", "per_layer", "lrs"))
     assert table.shape == (100_000,) and table[2_000] == 3e-4
     assert per_layer.curve().shape == (100_000, 12)
-    np.testing.assert_allclose(per_layer(2_000), 3e-4 * 0.8 ** np.arange(11, -1, -1), rtol=1e-15)
+    assert_agrees(per_layer(2_000), 3e-4 * 0.8 ** np.arange(11, -1, -1), per_layer)
     assert lrs.dtype == np.float32 and lrs.shape == (10_000_000,)
     assert lrs.min() >= 0 and lrs.max() <= np.float32(3e-4)

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+from tolerance import TOLERANCE, assert_agrees
 
 import fastlr
 
@@ -19,7 +20,7 @@ from torch.optim import lr_scheduler as torch_sched  # noqa: E402
 
 import fastlr.torch as flt  # noqa: E402
 
-REL = 1e-12
+REL = TOLERANCE["anchor_rel_peak"]  # torch steps through its chainable forms
 
 
 def _model(n_groups: int):
@@ -237,7 +238,7 @@ def test_resume_with_tensor_lrs():
     opt, sched, layers = make()
     uninterrupted = _lrs_used(opt, sched, 40, layers)
     resumed, _ = _run_with_checkpoint(make, 17, 23, "optimizer first")
-    np.testing.assert_allclose(resumed, uninterrupted, rtol=1e-6)  # float32 tensors
+    np.testing.assert_array_equal(resumed, uninterrupted)  # the same steps: the same float32 values
 
 
 def test_state_dict_is_self_contained():
@@ -301,7 +302,7 @@ def test_tensor_lr_updated_in_place(relative):
         for group, lr in zip(opt.param_groups, lr_tensors):
             assert group["lr"] is lr  # never replaced
         values = np.array([float(lr) for lr in lr_tensors])
-        np.testing.assert_allclose(values, np.asarray(schedule(t)) * expected_scale, rtol=1e-15, atol=1e-18)
+        assert_agrees(values, np.asarray(schedule(t)) * expected_scale, schedule * expected_scale)
         last = sched.get_last_lr()
         assert all(x is not lr for x, lr in zip(last, lr_tensors))  # copies, never aliases
         opt.step()

@@ -60,23 +60,7 @@ public:
         v_.result = result_register;
         const std::string err = fastlr::validate_program(v_);
         if (!err.empty()) throw py::value_error("invalid program: " + err);
-        sizes_.resize(size_t(v_.n_ops));
-        scalar_ok_ = true;
-        for (int64_t k = 0; k < v_.n_ops; ++k) {
-            const int64_t end = k + 1 < v_.n_ops ? v_.offset[k + 1] : v_.n_data;
-            sizes_[k] = end - v_.offset[k];
-            if (sizes_[k] != 1) scalar_ok_ = false;
-        }
-        log_hi_.assign(size_t(v_.n_ops), 0.0);
-        log_lo_.assign(size_t(v_.n_ops), 0.0);
-        for (int64_t k = 0; k < v_.n_ops; ++k) {
-            if (v_.offset[k] >= v_.n_data) continue;
-            const long double l = std::log((long double)v_.data[v_.offset[k]]);
-            log_hi_[k] = double(l);
-            log_lo_[k] = double(l - (long double)log_hi_[k]);
-        }
-        v_.log_hi = log_hi_.data();
-        v_.log_lo = log_lo_.data();
+        fastlr::derive_program(v_, derived_);
     }
 
     void evaluate(py::object steps, py::object step_strides_o, double start, py::object out_o, py::object shape_o,
@@ -185,21 +169,19 @@ public:
     }
 
     double scalar(double t) const {
-        if (!scalar_ok_) throw py::value_error("scalar(): the program has array operands");
+        if (!derived_.all_scalar) throw py::value_error("scalar(): the program has array operands");
         return fastlr::evaluate_scalar(v_, t);
     }
 
     py::object code() const { return code_; }
     int64_t n_registers() const { return v_.n_reg; }
     int64_t result_register() const { return v_.result; }
-    bool has_array_operands() const { return !scalar_ok_; }
+    bool has_array_operands() const { return !derived_.all_scalar; }
 
 private:
     py::array code_, data_, offset_, tables_;
     fastlr::ProgramView v_;
-    std::vector<int64_t> sizes_;
-    std::vector<double> log_hi_, log_lo_;
-    bool scalar_ok_ = true;
+    fastlr::ProgramDerived derived_;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <memory>
 #include <new>
 
+#include "fastlr/plateau.hpp"
 #include "fastlr/runtime.hpp"
 #include "fastlr/thread_pool.hpp"
 
@@ -216,6 +217,44 @@ void evaluate(const ProgramView& P, const EvalArgs& A) {
     const int64_t n_chunks = (A.size + chunk - 1) / chunk;
     RangeJob job{&k, &P, &A, chunk};
     if (n_chunks <= 1 || !get_pool(nt - 1)->run(n_chunks, &range_chunk, &job)) k.run_range(P, A, 0, A.size);
+}
+
+// ---------------------------------------------------------------------------------------------
+// plateau: runs split across the pool in chunks of whole runs
+
+namespace {
+struct PlateauJob {
+    const double* metrics;
+    int64_t runs, epochs, runs_per_chunk;
+    const double* lr;
+    const double* min_lr;
+    const PlateauRule* rule;
+    double* out;
+};
+
+void plateau_chunk(void* ctx, int64_t chunk) {
+    const PlateauJob& j = *static_cast<const PlateauJob*>(ctx);
+    const int64_t first = chunk * j.runs_per_chunk;
+    const int64_t last = first + j.runs_per_chunk < j.runs ? first + j.runs_per_chunk : j.runs;
+    for (int64_t r = first; r < last; ++r)
+        plateau_run(j.metrics + r * j.epochs, j.epochs, j.lr[r], j.min_lr[r], *j.rule, j.out + r * j.epochs);
+}
+}  // namespace
+
+void plateau(const double* metrics, int64_t runs, int64_t epochs, const double* lr, const double* min_lr,
+             const PlateauRule& rule, double* out) {
+    if (runs <= 0 || epochs <= 0) return;
+    const int nt = get_num_threads();
+    const int64_t size = runs * epochs;
+    int64_t per_chunk = (runs + 8 * int64_t(nt) - 1) / (8 * int64_t(nt));
+    const int64_t min_runs = (kMinChunk + epochs - 1) / epochs;
+    if (per_chunk < min_runs) per_chunk = min_runs;
+    const int64_t n_chunks = (runs + per_chunk - 1) / per_chunk;
+    PlateauJob job{metrics, runs, epochs, per_chunk, lr, min_lr, &rule, out};
+    if (nt <= 1 || size < parallel_threshold || n_chunks <= 1 || !get_pool(nt - 1)->run(n_chunks, &plateau_chunk, &job)) {
+        job.runs_per_chunk = runs;
+        plateau_chunk(&job, 0);
+    }
 }
 
 }  // namespace fastlr

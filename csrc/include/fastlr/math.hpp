@@ -66,9 +66,9 @@ FASTLR_INLINE vd madd_(vd a, double b, vd c) { return madd_(a, splat(b), c); }
 // including q near 0, 1/2 and 1: at most 1 ulp(1) absolute error (the numpy formula: 0.75), and
 // relative error 4e-16 even where the factor is tiny (the numpy formula 1 + cos loses all relative
 // precision there). Exact where the spec pins values: q = 0 gives 1, q = 1 gives 0. 7 FMA in a Horner
-// chain (Estrin's scheme measured no faster) plus 2 multiplies: the loop is 25% faster than with
-// the previous degree-22 cos(pi r) polynomial and its sign reflection. Written once for scalars and
-// vectors (the same bits).
+// chain plus 2 multiplies: a short polynomial on the reduced argument keeps the loop cheap (the
+// cosine families spend most of their time here). Written once for scalars and vectors (the same
+// bits).
 template <class V, class M>
 FASTLR_INLINE V cos_factor_t(V q) {
     constexpr double d7 = -2.0831997313634743e-06, d6 = 5.2291431841632926e-05, d5 = -0.000964781326239933,

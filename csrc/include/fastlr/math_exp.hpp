@@ -80,8 +80,8 @@ FASTLR_INLINE V exp2i_t(V k) {
 // exp(x + xlo) with |xlo| << |x| (xlo carries extra precision, e.g. from a double-double product;
 // finite). x = k ln2 + r, |r| <= ln2 / 2 (Cody-Waite with fdlibm's split of ln2), exp(r) by its
 // rational form exp(r) = 1 + 2r / (2 - c) with c = r - r**2 R(r**2), R of degree 4 (fdlibm's
-// e_exp.c: below 1 ulp), R in Estrin's scheme (a short dependency chain: the loops are latency-bound;
-// measured ~8% faster than a division-free Taylor polynomial to r**13, and slightly more accurate).
+// e_exp.c: below 1 ulp), R in Estrin's scheme (a short dependency chain: the loops are
+// latency-bound, and the rational form needs a lower degree than a Taylor polynomial).
 // The result is (exp(r) * 2**k1) * 2**k2 with k1 + k2 = k, both normal powers of two: exact scaling
 // up to the overflow threshold, one rounding for a subnormal result. x is clamped to [-746, 710]
 // (the result is 0 or inf beyond; xlo cannot move it back), NaN stays NaN.
@@ -171,7 +171,7 @@ FASTLR_INLINE vd two_prod_err_(vd a, vd b, vd p) {
 }
 
 // e * log(g) as the double-double yh + yl, the argument pow_log_t takes exp of (split out so that
-// a block loop can run it as a pass of its own: interpreter.hpp, eval_passes).
+// a block loop can run it as a pass of its own: interpreter/block.hpp, eval_passes).
 template <class V>
 struct PowLogArg { V e, yh, yl; };
 
@@ -193,7 +193,7 @@ FASTLR_INLINE V pow_log_fin_t(double g, const PowLogArg<V>& a) {
 
 // g ** e for g > 0 given log(g) = lhi + llo to ~64 bits (computed once per parameter with logl):
 // exp of the double-double product e * log(g). Relative error ~1 ulp for any magnitude of e.
-// e == 0, 1, 2 are exact (1, g, g * g as numpy's pow gives them).
+// e == 0, 1, 2 are exact (1, g and the correctly rounded g * g).
 template <class V>
 FASTLR_INLINE V pow_log_t(double g, V e, double lhi, double llo) {
     return pow_log_fin_t(g, pow_log_arg_t(e, lhi, llo));
@@ -201,7 +201,7 @@ FASTLR_INLINE V pow_log_t(double g, V e, double lhi, double llo) {
 
 // x ** y for x in [0, 1] (Polynomial's base; y > 0 shared by the lanes): exp(y log x); the result is
 // <= 1, so its error relative to 1 stays below an ulp or two. Exact for x in {0, 1} and for
-// y in {1, 2, 0.5} (x, x * x and the correctly rounded sqrt, as numpy's pow gives them).
+// y in {1, 2, 0.5} (x, the correctly rounded x * x and sqrt).
 // The exp(y log x) case in two halves, pow_unit_exp_fin_t(x, y * log_t(x)), so that a block loop
 // with a power known to be none of those can run them as passes without the power's tests
 // (PolynomialF<3>); pow_unit_t composes the same operations (the same bits).
@@ -221,11 +221,63 @@ FASTLR_INLINE V pow_unit_t(V x, double y) {
     return pow_unit_exp_fin_t(x, V(y * log_t(x)));
 }
 
+// g ** k for an integer-valued k >= 0 (the decays' integer powers: StepDecay, MultiStep, staircase
+// Exponential, the restarts' m ** i and d ** i), the same IEEE operations in every backend (the
+// reference's _integer_power, numba's ipow): right-to-left binary powering in double-double
+// arithmetic, rounded once at the end. The double-double error grows like k * 2**-104, so the
+// result is the correctly rounded power for any k a schedule meets (but for a value within
+// k * 2**-104 of a rounding midpoint), and within an ulp up to k = 2**53. No libm: a pinned value
+// (peak * decay ** i at a restart, lr * gamma ** count at a milestone) is the same on every CPU.
+// Dekker's product (no FMA) keeps even the subnormal results identical across builds; a product
+// beyond 2**995 (where the split would overflow) drops its error term, the same way everywhere.
+template <class V>
+FASTLR_INLINE void dd_mul_t(V xh, V xl, V yh, V yl, V& rh, V& rl) {
+    constexpr double split = 134217729.0;  // 2**27 + 1
+    const V p = xh * yh;
+    const V cx = split * xh, cy = split * yh;
+    const V xhi = cx - (cx - xh), yhi = cy - (cy - yh);
+    const V xlo = xh - xhi, ylo = yh - yhi;
+    V e = (((xhi * yhi - p) + xhi * ylo) + xlo * yhi) + xlo * ylo;
+    e = fabs_(p) <= 0x1p995 ? e : vconst<V>(0.0);
+    e = e + (xh * yl + xl * yh);
+    const V s = p + e;
+    rh = s;
+    rl = e - (s - p);
+}
+
+FASTLR_INLINE bool any_(bool m) { return m; }
+FASTLR_INLINE bool any_(vm m) {
+    for (int i = 0; i < kLanes; ++i)
+        if (m[i]) return true;
+    return false;
+}
+
+template <class V>
+FASTLR_INLINE V ipow_t(V g, V k) {
+    V acc_h = vconst<V>(1.0), acc_l = vconst<V>(0.0);
+    V base_h = g, base_l = vconst<V>(0.0);
+    while (any_(k > 0.0)) {
+        const V half = floor_t(V(k * 0.5));
+        V h, l;
+        dd_mul_t(acc_h, acc_l, base_h, base_l, h, l);
+        const auto odd = k != 2.0 * half;
+        acc_h = odd ? h : acc_h;
+        acc_l = odd ? l : acc_l;
+        k = half;
+        dd_mul_t(base_h, base_l, base_h, base_l, h, l);
+        const auto more = k > 0.0;
+        base_h = more ? h : base_h;
+        base_l = more ? l : base_l;
+    }
+    return acc_h;
+}
+
 // The scalar forms, by their historical names.
 FASTLR_INLINE double floor_(double x) { return floor_t(x); }
 FASTLR_INLINE double exp2i_(double k) { return exp2i_t(k); }
 FASTLR_INLINE double log_(double x) { return log_t(x); }
 FASTLR_INLINE double pow_log_(double g, double e, double lhi, double llo) { return pow_log_t(g, e, lhi, llo); }
+FASTLR_INLINE double ipow_(double g, double k) { return ipow_t(g, k); }
 
 }  // namespace FASTLR_ARCH_NS
 }  // namespace fastlr

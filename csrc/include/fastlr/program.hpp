@@ -69,6 +69,38 @@ struct ProgramView {
     const double* log_lo = nullptr;
 };
 
+// log(g) to ~64 bits as hi + lo (x87 long double), for pow_log_ (math_exp.hpp): the same in every
+// build, so the precomputed pairs and those a block computes for an array operand agree.
+inline void log_pair(double g, double& hi, double& lo) {
+    const long double l = std::log((long double)g);
+    hi = double(l);
+    lo = double(l - (long double)hi);
+}
+
+// What the core derives from a validated program once, owned next to the view: each operand's
+// element count, whether every operand is a scalar (the scalar entry point needs that), and the log
+// pair of each operand's first element (the view's log_hi / log_lo point here).
+struct ProgramDerived {
+    std::vector<int64_t> sizes;
+    std::vector<double> log_hi, log_lo;
+    bool all_scalar = true;
+};
+
+inline void derive_program(ProgramView& v, ProgramDerived& d) {
+    d.sizes.assign(size_t(v.n_ops), 0);
+    d.log_hi.assign(size_t(v.n_ops), 0.0);
+    d.log_lo.assign(size_t(v.n_ops), 0.0);
+    d.all_scalar = true;
+    for (int64_t k = 0; k < v.n_ops; ++k) {
+        const int64_t end = k + 1 < v.n_ops ? v.offset[k + 1] : v.n_data;
+        d.sizes[size_t(k)] = end - v.offset[k];
+        if (d.sizes[size_t(k)] != 1) d.all_scalar = false;
+        if (v.offset[k] < v.n_data) log_pair(v.data[v.offset[k]], d.log_hi[size_t(k)], d.log_lo[size_t(k)]);
+    }
+    v.log_hi = d.log_hi.data();
+    v.log_lo = d.log_lo.data();
+}
+
 // Arguments of one evaluate call (validated by the binding).
 enum StepsKind : int { STEPS_IOTA = 0, STEPS_I32 = 1, STEPS_I64 = 2, STEPS_F32 = 3, STEPS_F64 = 4 };
 enum OutKind : int { OUT_F64 = 0, OUT_F32 = 1 };

@@ -3,7 +3,7 @@
 // * The caller always works too; workers claim chunks with a CAS on a packed (job, next chunk) word,
 //   so a worker that wakes late finds nothing left and never delays the caller: a cold pool is
 //   never slower than running alone (only the wake-up syscall is paid).
-// * After a job, workers spin briefly (kSpinMicros) before sleeping on a condition variable, so
+// * After a job, workers spin briefly (ThreadPool::spin_micros) before sleeping on a condition variable, so
 //   back-to-back calls find them awake.
 // * One job at a time: a second concurrent submitter does not wait, run() returns false and the
 //   caller evaluates on its own thread (no deadlock, no unbounded waiting).

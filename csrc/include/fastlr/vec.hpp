@@ -3,9 +3,8 @@
 //
 // Why not 4 lanes everywhere: without AVX, GCC splits 4-lane arithmetic into two SSE2 operations
 // but lowers a 4-lane comparison and its select `m ? a : b` lane by lane, through the stack (store
-// forwarding stalls): the baseline build of the cosine kernels ran 10x slower than the AVX2 build,
-// at the numpy reference's speed. At the native width each comparison is one cmppd and each select
-// and/andnot/or.
+// forwarding stalls), which costs more than the arithmetic it vectorizes. At the native width each
+// comparison is one cmppd and each select and/andnot/or.
 //
 // Every lane does exactly the IEEE operations of the scalar code (no implicit FMA, no
 // reassociation: -ffp-contract=off; math.hpp's madd_ fuses in both forms alike), so the vector and

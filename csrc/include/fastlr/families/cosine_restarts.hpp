@@ -21,15 +21,15 @@ struct RestartState {
 FASTLR_INLINE double restart_start(double i, double c, double m) {
     if (m == 1.0) return c * i;
     if (i <= 0.0) return 0.0;
-    return m * safe_div(c * (std::pow(m, i - 1.0) - 1.0), m - 1.0) + c;
+    return m * safe_div(c * (ipow_(m, i - 1.0) - 1.0), m - 1.0) + c;
 }
 
 inline void restart_set(RestartState& st, double i, double c, double m, double d) {
     st.c = c; st.m = m; st.d = d; st.i = i;
     st.s0 = restart_start(i, c, m);
     st.s1 = restart_start(i + 1.0, c, m);
-    st.pm = std::pow(m, i);
-    st.pd = std::pow(d, i);
+    st.pm = ipow_(m, i);
+    st.pd = ipow_(d, i);
 }
 
 // From the guess g (memoized in st when it is unchanged), move to the cycle whose exact starts bracket
@@ -71,8 +71,8 @@ inline bool cosine_restarts_uniform(const double* t, double peak, double c, doub
     if (!(a.c == c && a.m == m && a.d == d && a.s0 <= lo && lo < a.s1 && (a.i > 0.0 || a.s0 <= lo)))
         restart_find(a, lo, c, m, d);
     if (!(hi < a.s1)) return false;  // the block reaches the next cycle (or NaN parameters)
-    // p = (t - S_i) / len as in the general path (a reciprocal measured no faster here, and would
-    // make a curve differ from the same steps evaluated through the general path)
+    // p = (t - S_i) / len as in the general path (a reciprocal would make a curve differ from the
+    // same steps evaluated through the general path)
     const double S = a.s0, len = c * a.pm, cycle_peak = peak * a.pd;
     if (a.i >= limit) {
         for (int64_t i = 0; i < n; ++i) dst[i] = min_lr;

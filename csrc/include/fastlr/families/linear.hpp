@@ -15,8 +15,8 @@ struct LinearF {
     // Written once for scalars and vectors (the same operations per lane: the same bits).
     template <class V>
     static FASTLR_INLINE V eval_t(V t, const P& p) {
-        // a true division (the reference's bits; a reciprocal measured no faster: the loop is
-        // store-bound on two threads)
+        // a true division: the reference's bits (the loop is store-bound, so a reciprocal would
+        // gain nothing)
         const V f = (t < p.total ? t : p.total) / p.total;  // dmin
         return blend(p.start, p.end, f);
     }

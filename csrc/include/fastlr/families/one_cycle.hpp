@@ -24,9 +24,9 @@ struct OneCycleF {
         const double initial = max_lr / v[3];
         return {max_lr, initial, initial / v[4], pct * total - 1.0, 2.0 * pct * total - 2.0, total - 1.0};
     }
-    // The cosine anneal runs in two passes over a block (interpreter.hpp, eval_passes): the phase and
-    // its fraction q (a division), then the cosine factor and the blend (~20% faster on one core);
-    // the linear anneal's chain is short, it stays one loop (passes measured ~15% slower there).
+    // The cosine anneal runs in two passes over a block (interpreter/block.hpp, eval_passes): the phase and
+    // its fraction q (a division), then the cosine factor and the blend; the linear anneal's chain is
+    // short, so it stays one loop (the passes' extra stores would cost more than they overlap).
     // Written once for scalars and vectors (the same operations per lane: the same bits).
     static constexpr int kPasses = kLinear ? 0 : 2;
     template <class V>
@@ -49,8 +49,8 @@ struct OneCycleF {
             from = in1 ? p.initial : p.max_lr;
             to = in1 ? p.max_lr : p.fin;
         }
-        // q = (th - start) / (end - start), a true division: a reciprocal was ~15% faster but moves
-        // q by an ulp, which in the linear anneal is many ulps of a small final value
+        // q = (th - start) / (end - start), a true division: a reciprocal would move q by an ulp,
+        // which in the linear anneal is many ulps of a small final value
         const V den = end - start;
         V q = clip01(safe_div(V(th - start), den));
         q = den <= 0.0 ? 1.0 : q;

@@ -1,4 +1,4 @@
-// Polynomial: q = (1 - min(t, T) / T) ** power; end * (1 - q) + start * q.
+// Polynomial: q = ((T - min(t, T)) / T) ** power; end * (1 - q) + start * q.
 #pragma once
 
 #include "../math.hpp"
@@ -6,10 +6,10 @@
 namespace fastlr {
 namespace FASTLR_ARCH_NS {
 
-// Power: 0 = any (pow_unit_t: exp(power * log(x)), within an ulp or two of 1 of numpy's pow; exact for
+// Power: 0 = any (pow_unit_t: exp(power * log(x)), within an ulp or two of 1 of the exact power; exact for
 // the powers 1, 2 and 0.5 and the bases 0 and 1), 1 and 2 = that power (the common linear and
 // quadratic decays, exact), 3 = a power shared by a block that is none of 0, 0.5, 1, 2: the exp and
-// log of pow_unit_t without its tests of the power, in three passes over a block (interpreter.hpp,
+// log of pow_unit_t without its tests of the power, in three passes over a block (interpreter/block.hpp,
 // eval_passes: the base, a division; its log; the exp and the blend). Every form gives the bits of
 // the general one.
 template <int Power>
@@ -25,8 +25,10 @@ struct PolynomialF {
     struct BaseLog { V x, y_log_x; };
     template <class V>
     static FASTLR_INLINE V pass1(V t, const P& p) {
-        const V f = (t < p.total ? t : p.total) / p.total;  // dmin(t, T) / T
-        return 1.0 - f;
+        // the remaining fraction (T - t) / T rather than 1 - t / T: exact subtraction, so its relative
+        // error stays one rounding as it goes to 0, where a power below 1 magnifies it
+        const V held = t < p.total ? t : p.total;  // dmin(t, T)
+        return (p.total - held) / p.total;
     }
     template <class V>
     static FASTLR_INLINE BaseLog<V> pass2(V, V x, const P& p) { return {x, p.power * log_t(x)}; }

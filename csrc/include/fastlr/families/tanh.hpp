@@ -10,13 +10,13 @@ struct TanhF {
     static constexpr int kOps = 5;
     static constexpr int kLogOp = -1;
     static constexpr bool kVec = true;  // has the vector form evalv
-    // t / T stays a division: a reciprocal's ulp, times (upper - lower), measured 7 ulp of the peak
+    // t / T stays a division: a reciprocal's ulp, times (upper - lower), is several ulps of the peak
     struct P { double peak, total, min_lr, lower, upper; };
     static FASTLR_INLINE P load(const double* v) { return {v[0], v[1], v[2], v[3], v[4]}; }
     // c = (1 - tanh(a)) / 2 = 1 / (1 + exp(2 a)): one exp and one division instead of tanh's exp,
     // division and sign handling, and no cancellation where c is tiny (error ~1 ulp of 1 against the
     // reference's formula). exp saturates: c = 0 for a > 355, 1 for a < -373. Two passes over a
-    // block (interpreter.hpp, eval_passes): exp(2 a), then the rest. Written once for scalars and
+    // block (interpreter/block.hpp, eval_passes): exp(2 a), then the rest. Written once for scalars and
     // vectors (the same operations per lane: the same bits).
     static constexpr int kPasses = 2;
     template <class V>

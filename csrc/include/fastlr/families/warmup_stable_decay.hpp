@@ -1,4 +1,4 @@
-// WarmupStableDecay: warmup init -> peak on [0, W], peak until T - D, decay (Shape) to min at T.
+// WarmupStableDecay: warmup init -> peak on [0, W], peak until max(T - D, W), decay (Shape) to min at T.
 #pragma once
 
 #include "../math.hpp"
@@ -12,10 +12,13 @@ struct WarmupStableDecayF {
     static constexpr int kOps = 6;
     static constexpr int kLogOp = -1;
     static constexpr bool kVec = true;  // has the vector form evalv
-    // the parameters and the start of the decay T - D (derived once per parameter set); the
-    // divisions by W and D stay true divisions, as in the reference
+    // the parameters and the start of the decay max(T - D, W) (derived once per parameter set: where
+    // T - D rounds below W the decay still starts at the peak); the divisions by W and D stay true
+    // divisions, as in the reference
     struct P { double peak, total, warm, decay, min_lr, init, decay_start; };
-    static FASTLR_INLINE P load(const double* v) { return {v[0], v[1], v[2], v[3], v[4], v[5], v[1] - v[3]}; }
+    static FASTLR_INLINE P load(const double* v) {
+        return {v[0], v[1], v[2], v[3], v[4], v[5], dmax(v[1] - v[3], v[2])};
+    }
     template <class V>
     static FASTLR_INLINE V shape(V x) {
         if constexpr (Shape == 0) return 1.0 - x;
@@ -23,8 +26,8 @@ struct WarmupStableDecayF {
         else if constexpr (Shape == 2) return 1.0 - sqrt_(x);
         else return 1.0 - x * x;
     }
-    // From the end of the warmup on: peak until T - D, then the decay (the reference's
-    // clip01(_safe_div(t - (T - D), D)) through the shape, blended min -> peak).
+    // From the end of the warmup on: peak until the decay start, then the decay (the reference's
+    // clip01(_safe_div(t - decay_start, D)) through the shape, blended min -> peak).
     template <class V>
     static FASTLR_INLINE V stable_decay(V t, const P& p) {
         const V s = shape(clip01(safe_div(V(t - p.decay_start), p.decay)));

@@ -1,4 +1,4 @@
-"""The benchmark report of ``fastlr bench`` and ``python bench/report.py``.
+"""``fastlr bench`` (and ``python bench/report.py``): the benchmark report.
 
 Tables (all times are the best of several repeats after a warm-up call, so they measure the steady
 state; the cold-call table measures the first call after the process has been idle):
@@ -31,7 +31,12 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ._progress import Progress
+from .. import _backends
+from .. import schedules as S
+from .._files import atomic_output
+from .options import write_error
+from .progress import Progress
+from .text import CLIError, fmt_n, fmt_ns, fmt_ratio, fmt_time, format_table, parse_size
 
 DEFAULT_SIZES = (1_000, 1_000_000, 10_000_000)
 QUICK_SIZES = (1_000, 20_000)
@@ -39,42 +44,36 @@ COLD_SIZES = (100_000, 300_000, 1_000_000)  # the C++ core's thread threshold is
 QUICK_COLD_SIZES = (10_000,)
 
 
-class ReportError(ValueError):
-    """A bad option of the report (unknown family, bad size): one line for the CLI."""
-
-
 def _families() -> dict[str, Callable[[int], object]]:
     """Name -> factory building a representative schedule whose horizon is ``n`` (every family, plus the
     combinators, each evaluated over a whole run so every phase is exercised)."""
-    import fastlr as F
-
     def frac(n, x):
         return max(float(n) * x, 1.0)
 
     return {
-        "Constant": lambda n: F.Constant(1e-3),
-        "Linear": lambda n: F.Linear(1e-3, 1e-5, n),
-        "StepDecay": lambda n: F.StepDecay(0.1, step_size=frac(n, 0.1), gamma=0.5),
-        "MultiStep": lambda n: F.MultiStep(0.1, milestones=[frac(n, .3), frac(n, .6), frac(n, .9)]),
-        "Exponential": lambda n: F.Exponential(0.1, gamma=0.5, step_size=frac(n, 0.05), min_lr=1e-6),
-        "InverseTime": lambda n: F.InverseTime(0.1, decay_rate=0.5, decay_steps=frac(n, 0.01)),
-        "Polynomial": lambda n: F.Polynomial(1e-3, 1e-5, n, power=2.0),
-        "Cosine": lambda n: F.Cosine(1e-3, n, 1e-5),
-        "CosineRestarts": lambda n: F.CosineRestarts(1e-3, frac(n, 0.05), cycle_mult=2.0, cycle_decay=0.8),
-        "WarmupCosine": lambda n: F.WarmupCosine(3e-4, n, frac(n, 0.02), 3e-5),
-        "WarmupStableDecay": lambda n: F.WarmupStableDecay(3e-4, n, frac(n, 0.02), frac(n, 0.2),
+        "Constant": lambda n: S.Constant(1e-3),
+        "Linear": lambda n: S.Linear(1e-3, 1e-5, n),
+        "StepDecay": lambda n: S.StepDecay(0.1, step_size=frac(n, 0.1), gamma=0.5),
+        "MultiStep": lambda n: S.MultiStep(0.1, milestones=[frac(n, .3), frac(n, .6), frac(n, .9)]),
+        "Exponential": lambda n: S.Exponential(0.1, gamma=0.5, step_size=frac(n, 0.05), min_lr=1e-6),
+        "InverseTime": lambda n: S.InverseTime(0.1, decay_rate=0.5, decay_steps=frac(n, 0.01)),
+        "Polynomial": lambda n: S.Polynomial(1e-3, 1e-5, n, power=2.0),
+        "Cosine": lambda n: S.Cosine(1e-3, n, 1e-5),
+        "CosineRestarts": lambda n: S.CosineRestarts(1e-3, frac(n, 0.05), cycle_mult=2.0, cycle_decay=0.8),
+        "WarmupCosine": lambda n: S.WarmupCosine(3e-4, n, frac(n, 0.02), 3e-5),
+        "WarmupStableDecay": lambda n: S.WarmupStableDecay(3e-4, n, frac(n, 0.02), frac(n, 0.2),
                                                            decay_shape="1-sqrt"),
-        "OneCycle": lambda n: F.OneCycle(0.1, n),
-        "Cyclic": lambda n: F.Cyclic(1e-4, 1e-3, frac(n, 0.05), mode="triangular2"),
-        "InverseSqrt": lambda n: F.InverseSqrt(1e-3, frac(n, 0.02)),
-        "Tanh": lambda n: F.Tanh(1e-3, n),
-        "PiecewiseConstant": lambda n: F.PiecewiseConstant([frac(n, .25), frac(n, .5), frac(n, .75)],
+        "OneCycle": lambda n: S.OneCycle(0.1, n),
+        "Cyclic": lambda n: S.Cyclic(1e-4, 1e-3, frac(n, 0.05), mode="triangular2"),
+        "InverseSqrt": lambda n: S.InverseSqrt(1e-3, frac(n, 0.02)),
+        "Tanh": lambda n: S.Tanh(1e-3, n),
+        "PiecewiseConstant": lambda n: S.PiecewiseConstant([frac(n, .25), frac(n, .5), frac(n, .75)],
                                                            [1e-3, 5e-4, 2.5e-4, 1e-4]),
-        "PiecewiseLinear": lambda n: F.PiecewiseLinear([0, frac(n, 0.1), n], [0, 1e-3, 1e-5]),
-        "join": lambda n: F.join([F.Linear(0, 1e-3, frac(n, 0.1)), F.Cosine(1e-3, frac(n, 0.9))],
+        "PiecewiseLinear": lambda n: S.PiecewiseLinear([0, frac(n, 0.1), n], [0, 1e-3, 1e-5]),
+        "join": lambda n: S.join([S.Linear(0, 1e-3, frac(n, 0.1)), S.Cosine(1e-3, frac(n, 0.9))],
                                  [frac(n, 0.1)]),
-        "with_warmup": lambda n: F.with_warmup(F.Polynomial(1e-3, 0, frac(n, 0.9)), frac(n, 0.1)),
-        "product": lambda n: F.Cosine(1e-3, n) * F.Exponential(1.0, gamma=0.5, step_size=frac(n, 0.5)),
+        "with_warmup": lambda n: S.with_warmup(S.Polynomial(1e-3, 0, frac(n, 0.9)), frac(n, 0.1)),
+        "product": lambda n: S.Cosine(1e-3, n) * S.Exponential(1.0, gamma=0.5, step_size=frac(n, 0.5)),
     }
 
 
@@ -94,28 +93,10 @@ def select_families(requested: Optional[Sequence[str]]) -> list[str]:
             if name is None:
                 close = difflib.get_close_matches(word, names, n=3, cutoff=0.5)
                 hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
-                raise ReportError(f"bench: unknown family {word!r}{hint} (choose from {', '.join(names)})")
+                raise CLIError(f"bench: unknown family {word!r}{hint} (choose from {', '.join(names)})")
             if name not in chosen:
                 chosen.append(name)
     return chosen
-
-
-def parse_size(text: str) -> int:
-    """``1000``, ``1_000_000``, ``1e6``, ``10M``, ``1k`` -> int >= 1."""
-    word = str(text).strip().replace("_", "")
-    scale = 1
-    suffixes = {"k": 10**3, "m": 10**6, "g": 10**9, "b": 10**9}
-    if word and word[-1].lower() in suffixes:
-        scale = suffixes[word[-1].lower()]
-        word = word[:-1]
-    try:
-        value = float(word) * scale
-    except ValueError:
-        raise ReportError(f"bad size {text!r}: expected a positive integer such as 1000, 1e6 or "
-                          f"10M") from None
-    if not (value >= 1 and value < 2**53 and value == int(value)):
-        raise ReportError(f"bad size {text!r}: expected a positive integer such as 1000, 1e6 or 10M")
-    return int(value)
 
 
 def _sizes(items: Optional[Sequence[str]]) -> list[int]:
@@ -224,7 +205,6 @@ def core_counts() -> str:
 
 
 def header_lines() -> list[str]:
-    from ._backends import config_lines
 
     now = datetime.datetime.now().isoformat(timespec="seconds")
     lines = [
@@ -235,7 +215,8 @@ def header_lines() -> list[str]:
     ]
     lines.append("config:")
     try:
-        lines.extend("  " + (line if len(line) <= 240 else line[:237] + "...") for line in config_lines())
+        lines.extend("  " + (line if len(line) <= 240 else line[:237] + "...")
+                     for line in _backends.config_lines())
     except Exception as error:  # the report must still run when a backend's description fails
         lines.append(f"  (show_config failed: {type(error).__name__}: {error})")
     return lines
@@ -256,37 +237,33 @@ class Report:
 
 def _usable_backends(requested: Optional[Sequence[str]]) -> tuple[list[str], dict[str, str]]:
     """The backends that can actually evaluate (a backend listed by backends() may still fail to load)."""
-    import fastlr
-
-    from ._backends import ORDER, BackendUnavailable
-
-    names = list(fastlr.backends())
+    names = list(_backends.backends())
     skipped: dict[str, str] = {}
-    for name in ORDER:
+    for name in _backends.ORDER:
         if name not in names:
             try:
-                with fastlr.use_backend(name):
+                with _backends.use_backend(name):
                     pass
-            except (BackendUnavailable, ValueError) as error:
+            except (_backends.BackendUnavailable, ValueError) as error:
                 skipped[name] = str(error)
     if requested:
         wanted = []
         for item in requested:
             for word in item.replace(",", " ").split():
-                if word not in ORDER:
-                    close = difflib.get_close_matches(word, ORDER, n=1)
+                if word not in _backends.ORDER:
+                    close = difflib.get_close_matches(word, _backends.ORDER, n=1)
                     hint = f"; did you mean {close[0]!r}?" if close else ""
-                    raise ReportError(f"bench: unknown backend {word!r}{hint} "
-                                      f"(choose from {', '.join(ORDER)})")
+                    raise CLIError(f"bench: unknown backend {word!r}{hint} "
+                                      f"(choose from {', '.join(_backends.ORDER)})")
                 if word in skipped:
-                    raise ReportError(f"bench: {skipped[word]}")
+                    raise CLIError(f"bench: {skipped[word]}")
                 wanted.append(word)
         names = [name for name in names if name in wanted]
-    probe = fastlr.Constant(1.0)
+    probe = S.Constant(1.0)
     usable = []
     for name in names:
         try:
-            with fastlr.use_backend(name):
+            with _backends.use_backend(name):
                 probe.curve(4)
                 probe.curve(4, dtype=np.float32)
             usable.append(name)
@@ -294,69 +271,13 @@ def _usable_backends(requested: Optional[Sequence[str]]) -> tuple[list[str], dic
             skipped[name] = f"{type(error).__name__}: {' '.join(str(error).split())}"
     if "numpy" not in usable:
         usable.append("numpy")
-    return [name for name in ORDER if name in usable], skipped
-
-
-def _fmt_ns(seconds_per_element: float) -> str:
-    ns = seconds_per_element * 1e9
-    if ns >= 100:
-        return f"{ns:,.0f}"
-    if ns >= 10:
-        return f"{ns:.1f}"
-    return f"{ns:.2f}"
-
-
-def _fmt_ratio(x: float) -> str:
-    if not np.isfinite(x):
-        return "-"
-    if x >= 100:
-        return f"{x:,.0f}x"
-    if x >= 10:
-        return f"{x:.1f}x"
-    return f"{x:.2f}x"
-
-
-def _fmt_time(seconds: float) -> str:
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.2f} ms"
-    if seconds >= 1e-6:
-        return f"{seconds * 1e6:.1f} us"
-    return f"{seconds * 1e9:.0f} ns"
-
-
-def _fmt_n(n: int) -> str:
-    for power, suffix in ((9, "G"), (6, "M"), (3, "k")):
-        if n >= 10**power and n % 10**power == 0:
-            return f"{n // 10**power}{suffix}"
-    return f"{n:,}"
-
-
-def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> list[str]:
-    """A plain text table; ``align`` holds 'l' or 'r' per column (default: first left, rest right)."""
-    columns = len(header)
-    align = align or "l" + "r" * (columns - 1)
-    widths = [max(len(str(header[i])), *(len(str(row[i])) for row in rows)) if rows else len(header[i])
-              for i in range(columns)]
-
-    def line(cells):
-        out = []
-        for i, cell in enumerate(cells):
-            text = str(cell)
-            out.append(text.ljust(widths[i]) if align[i] == "l" else text.rjust(widths[i]))
-        return "  ".join(out).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return [line(header), rule] + [line(row) for row in rows]
+    return [name for name in _backends.ORDER if name in usable], skipped
 
 
 def run_report(sizes: Optional[Sequence[int]] = None, families: Optional[Sequence[str]] = None,
                quick: bool = False, backends: Optional[Sequence[str]] = None,
                progress: Optional[bool] = None) -> str:
     """Run the benchmark and return the report text."""
-    import fastlr
-
     sizes = list(sizes) if sizes else list(QUICK_SIZES if quick else DEFAULT_SIZES)
     names = select_families(families)
     usable, skipped = _usable_backends(backends)
@@ -377,18 +298,18 @@ def run_report(sizes: Optional[Sequence[int]] = None, families: Optional[Sequenc
         for n in sizes:
             buf64 = np.empty(n, dtype=np.float64)
             buf32 = np.empty(n, dtype=np.float32)
-            bar.set_label(f"fill N={_fmt_n(n)}")
+            bar.set_label(f"fill N={fmt_n(n)}")
             fill64 = timer.best(lambda b=buf64: b.fill(0.5))
             fill32 = timer.best(lambda b=buf32: b.fill(0.5))
             bar.update()
-            rows.append(["out.fill() floor", _fmt_n(n), "-", _fmt_ns(fill64 / n), "-", "1.00x",
-                         _fmt_ns(fill32 / n)])
+            rows.append(["out.fill() floor", fmt_n(n), "-", fmt_ns(fill64 / n), "-", "1.00x",
+                         fmt_ns(fill32 / n)])
             for name in names:
                 schedule = factories[name](n)
                 times: dict[str, tuple[float, float]] = {}
                 for backend in usable:
-                    bar.set_label(f"{name} N={_fmt_n(n)} {backend}")
-                    with fastlr.use_backend(backend):
+                    bar.set_label(f"{name} N={fmt_n(n)} {backend}")
+                    with _backends.use_backend(backend):
                         t64 = timer.best(lambda s=schedule, n=n, b=buf64: s.curve(n, out=b))
                         t32 = timer.best(lambda s=schedule, n=n, b=buf32: s.curve(n, out=b))
                     times[backend] = (t64, t32)
@@ -396,8 +317,8 @@ def run_report(sizes: Optional[Sequence[int]] = None, families: Optional[Sequenc
                 reference = times["numpy"][0]
                 for backend in usable:
                     t64, t32 = times[backend]
-                    rows.append([name, _fmt_n(n), backend, _fmt_ns(t64 / n), _fmt_ratio(reference / t64),
-                                 _fmt_ratio(t64 / fill64), _fmt_ns(t32 / n)])
+                    rows.append([name, fmt_n(n), backend, fmt_ns(t64 / n), fmt_ratio(reference / t64),
+                                 fmt_ratio(t64 / fill64), fmt_ns(t32 / n)])
             buf64 = buf32 = None
             gc.collect()
         out.append("1. Curves: s.curve(N, out=buf), buf preallocated, C-contiguous. ns/elem is the best of "
@@ -416,22 +337,22 @@ def run_report(sizes: Optional[Sequence[int]] = None, families: Optional[Sequenc
             peaks = rng.uniform(1e-4, 1e-3, size=n)
             a, b, c = rng.random(n), rng.random(n), np.empty(n)
             buf = np.empty(n)
-            schedule = fastlr.WarmupCosine(peak_lr=peaks, total_steps=100_000, warmup_steps=2_000,
+            schedule = S.WarmupCosine(peak_lr=peaks, total_steps=100_000, warmup_steps=2_000,
                                            min_lr=1e-5)
-            bar.set_label(f"per-parameter N={_fmt_n(n)} multiply")
+            bar.set_label(f"per-parameter N={fmt_n(n)} multiply")
             floor = timer.best(lambda a=a, b=b, c=c: np.multiply(a, b, out=c))
             bar.update()
-            rows.append(["np.multiply(a, b, out=c)", _fmt_n(n), "-", _fmt_ns(floor / n), "-", "1.00x"])
+            rows.append(["np.multiply(a, b, out=c)", fmt_n(n), "-", fmt_ns(floor / n), "-", "1.00x"])
             times = {}
             for backend in usable:
-                bar.set_label(f"per-parameter N={_fmt_n(n)} {backend}")
-                with fastlr.use_backend(backend):
+                bar.set_label(f"per-parameter N={fmt_n(n)} {backend}")
+                with _backends.use_backend(backend):
                     times[backend] = timer.best(lambda s=schedule, t=steps, b=buf: s(t, out=b))
                 bar.update()
             for backend in usable:
-                rows.append(["WarmupCosine(peak_lr=array_N)(steps_N)", _fmt_n(n), backend,
-                             _fmt_ns(times[backend] / n), _fmt_ratio(times["numpy"] / times[backend]),
-                             _fmt_ratio(times[backend] / floor)])
+                rows.append(["WarmupCosine(peak_lr=array_N)(steps_N)", fmt_n(n), backend,
+                             fmt_ns(times[backend] / n), fmt_ratio(times["numpy"] / times[backend]),
+                             fmt_ratio(times[backend] / floor)])
             steps = peaks = a = b = c = buf = schedule = None
             gc.collect()
         out.append("2. Per-parameter: N elements, each with its own int64 step and its own peak_lr, "
@@ -448,8 +369,8 @@ def run_report(sizes: Optional[Sequence[int]] = None, families: Optional[Sequenc
             row = [name]
             for backend in usable:
                 bar.set_label(f"scalar {name} {backend}")
-                with fastlr.use_backend(backend):
-                    row.append(_fmt_ns(timer.per_call(lambda s=schedule: s(1234), scalar_target)))
+                with _backends.use_backend(backend):
+                    row.append(fmt_ns(timer.per_call(lambda s=schedule: s(1234), scalar_target)))
                 bar.update()
             rows.append(row)
         out.append("3. Scalar calls: s(1234) with a Python int, ns per call (horizon 100k).")
@@ -460,17 +381,17 @@ def run_report(sizes: Optional[Sequence[int]] = None, families: Optional[Sequenc
         # Around the thread threshold: a call that wakes a sleeping pool must not be slower than the
         # same call on one thread (the caller works too, so a late worker costs at most one chunk).
         rows = []
-        threads = fastlr.get_num_threads()
+        threads = _backends.get_num_threads()
         for backend in usable:
             for n in (cold_sizes if backend != "numpy" else cold_sizes[:1]):
                 schedule = factories["WarmupCosine"](n)
                 buf = np.empty(n)
-                bar.set_label(f"cold calls {backend} N={_fmt_n(n)}")
+                bar.set_label(f"cold calls {backend} N={fmt_n(n)}")
                 figures = {}
                 settings = (threads, 1) if backend != "numpy" and threads > 1 else (threads,)
-                with fastlr.use_backend(backend):
+                with _backends.use_backend(backend):
                     for count in settings:
-                        fastlr.set_num_threads(count)
+                        _backends.set_num_threads(count)
                         try:
                             warm = timer.best(lambda s=schedule, n=n, b=buf: s.curve(n, out=b))
                             colds = []
@@ -480,14 +401,14 @@ def run_report(sizes: Optional[Sequence[int]] = None, families: Optional[Sequenc
                                 schedule.curve(n, out=buf)
                                 colds.append(time.perf_counter() - start)
                         finally:
-                            fastlr.set_num_threads(threads)
+                            _backends.set_num_threads(threads)
                         figures[count] = (float(np.median(colds)), max(colds), warm)
                 cold, worst, warm = figures[threads]
                 single = figures.get(1, figures[threads])[0]
-                rows.append([backend, _fmt_n(n), str(settings[0]), _fmt_time(cold), _fmt_time(worst),
-                             _fmt_time(warm), _fmt_ratio(cold / warm),
-                             _fmt_time(single) if len(settings) > 1 else "-",
-                             _fmt_ratio(cold / single) if len(settings) > 1 else "-"])
+                rows.append([backend, fmt_n(n), str(settings[0]), fmt_time(cold), fmt_time(worst),
+                             fmt_time(warm), fmt_ratio(cold / warm),
+                             fmt_time(single) if len(settings) > 1 else "-",
+                             fmt_ratio(cold / single) if len(settings) > 1 else "-"])
             bar.update()
         out.append(f"4. Cold calls: WarmupCosine.curve(N, out=buf) after ~50 ms idle (median and worst of "
                    f"{cold_repeats}) vs the warm best, and vs the same cold call on 1 thread.")
@@ -498,7 +419,7 @@ def run_report(sizes: Optional[Sequence[int]] = None, families: Optional[Sequenc
     head.append(f"backends measured: {', '.join(usable)}")
     for name, reason in skipped.items():
         head.append(f"  not measured: {name}: {reason}")
-    head.append(f"sizes: {', '.join(_fmt_n(n) for n in sizes)}; families: {len(names)}"
+    head.append(f"sizes: {', '.join(fmt_n(n) for n in sizes)}; families: {len(names)}"
                 + ("; --quick (few repeats: figures are indicative only)" if quick else ""))
     return "\n".join(head + [""] + out) + "\n"
 
@@ -508,10 +429,10 @@ def run_report(sizes: Optional[Sequence[int]] = None, families: Optional[Sequenc
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true",
-                        help=f"small sizes ({', '.join(map(_fmt_n, QUICK_SIZES))}) and few repeats (tests, "
+                        help=f"small sizes ({', '.join(map(fmt_n, QUICK_SIZES))}) and few repeats (tests, "
                              f"smoke checks)")
     parser.add_argument("--sizes", nargs="+", metavar="N",
-                        help=f"element counts (default {' '.join(map(_fmt_n, DEFAULT_SIZES))}); 1e6, 10M, "
+                        help=f"element counts (default {' '.join(map(fmt_n, DEFAULT_SIZES))}); 1e6, 10M, "
                              f"1_000 are accepted")
     parser.add_argument("--families", nargs="+", metavar="NAME",
                         help="only these families (default: all; see 'fastlr list')")
@@ -520,25 +441,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", metavar="FILE", help="also write the report to FILE")
 
 
-def run(args: argparse.Namespace) -> int:
+def cmd_bench(args: argparse.Namespace) -> int:
     sizes = _sizes(args.sizes)
     text = run_report(sizes=sizes, families=args.families, quick=args.quick, backends=args.backends)
     sys.stdout.write(text)
     sys.stdout.flush()
     if getattr(args, "output", None):
         try:
-            with open(args.output, "w", encoding="utf-8") as handle:
+            with atomic_output(args.output, size=len(text.encode()), text=True) as handle:
                 handle.write(text)
         except OSError as error:
-            raise ReportError(f"cannot write {args.output!r}: {error.strerror or error}") from None
+            raise CLIError(write_error(args.output, error)) from None
     return 0
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python bench/report.py [--quick] [--sizes ...] [--families ...]``: the same as ``fastlr bench``."""
-    from .cli import main as cli_main
-
-    return cli_main(["bench", *(sys.argv[1:] if argv is None else argv)])
-
-
-__all__ = ["add_arguments", "run", "run_report", "main", "ReportError", "header_lines", "format_table"]

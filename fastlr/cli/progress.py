@@ -1,4 +1,5 @@
-"""A tiny progress bar on stderr, drawn only when stderr is a terminal (silent in pipes, logs and tests)."""
+"""A one-line progress bar on stderr, drawn only when stderr is a terminal (silent in pipes, logs and
+tests)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,20 @@ import sys
 import time
 from typing import Optional, TextIO
 
+from .text import fmt_duration
+
+WIDTH = 100  # characters of the line the bar occupies (and clears when it is done)
+
 
 class Progress:
-    """``with Progress(total, "curve") as bar: bar.update(k)``; draws at most ~10 times a second."""
+    """``with Progress(total, "curve") as bar: bar.update(k)``.
+
+    Draws at most ten times a second, and not before ``delay`` seconds have passed, so that work that
+    ends sooner leaves no trace. The line is cleared when the block ends, normally or not.
+    """
 
     def __init__(self, total: float, label: str = "", *, enabled: Optional[bool] = None,
-                 stream: Optional[TextIO] = None, width: int = 30):
+                 stream: Optional[TextIO] = None, width: int = 30, delay: float = 0.0):
         self.stream = stream if stream is not None else sys.stderr
         if enabled is None:
             try:
@@ -22,6 +31,7 @@ class Progress:
         self.total = max(float(total), 1e-300)
         self.label = label
         self.width = width
+        self.delay = delay
         self.done = 0.0
         self._start = time.perf_counter()
         self._last_draw = 0.0
@@ -45,23 +55,24 @@ class Progress:
         if not self.enabled:
             return
         now = time.perf_counter()
-        if not force and now - self._last_draw < 0.1:
+        elapsed = now - self._start
+        if elapsed < self.delay or (not force and now - self._last_draw < 0.1):
             return
         self._last_draw = now
         fraction = min(max(self.done / self.total, 0.0), 1.0)
         filled = int(round(fraction * self.width))
-        elapsed = now - self._start
         eta = ""
         if 0 < fraction < 1 and elapsed > 0.5:
-            eta = f" eta {elapsed * (1 - fraction) / fraction:5.1f}s"
-        line = f"\r[{'#' * filled}{'.' * (self.width - filled)}] {100 * fraction:3.0f}% {elapsed:5.1f}s{eta} "
-        line += self.label[:40]
-        self.stream.write(line.ljust(100)[:100])
+            eta = f" eta {fmt_duration(elapsed * (1 - fraction) / fraction)}"
+        line = (f"\r[{'#' * filled}{'.' * (self.width - filled)}] {100 * fraction:3.0f}% "
+                f"{fmt_duration(elapsed)}{eta} {self.label[:40]}")
+        self.stream.write(line.ljust(WIDTH)[:WIDTH])
         self.stream.flush()
         self._drawn = True
 
     def close(self) -> None:
         if self.enabled and self._drawn:
-            self.stream.write("\r" + " " * 100 + "\r")
+            self.stream.write("\r" + " " * WIDTH + "\r")
             self.stream.flush()
             self._drawn = False
+
