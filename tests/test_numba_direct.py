@@ -20,9 +20,11 @@ import fastlr._program as P  # noqa: E402
 from fastlr import _numba as nb  # noqa: E402
 from fastlr import _reference as R  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "tests"))
+from tolerance import assert_agrees_peak, program_peak  # noqa: E402
+
 pytestmark = pytest.mark.filterwarnings("ignore:First-class function type feature is experimental")
 
-ULP = 4  # tolerance in ulps of the schedule's peak value
 
 
 def build(op, params, mode=0, table=None):
@@ -50,11 +52,9 @@ def run(program, steps, dtype=np.float64):
     return out
 
 
-def close(got, want, peak=None):
-    want = np.broadcast_to(want, got.shape)
-    peak = np.max(np.abs(want)) if peak is None else peak
-    tol = ULP * np.spacing(np.float64(max(peak, np.finfo(float).tiny)))
-    np.testing.assert_array_less(np.abs(got - want), tol + 0.0 * got + 1e-300)
+def close(got, want, prog):
+    """``got`` against the reference's ``want`` within the table's allowance of the program's peak."""
+    assert_agrees_peak(got, np.broadcast_to(want, got.shape), program_peak(prog), got.dtype)
 
 
 T = np.concatenate([np.arange(0, 300, dtype=float), [999., 1000., 1001., 2047., 2048., 5000., 1e5, 1e9],
@@ -119,11 +119,8 @@ def test_family_matches_reference(case):
     table = None if table is None else table
     prog = build(op, params, mode, table)
     want = ref(T)
-    got = run(prog, T)
-    close(got, want)
-    got32 = run(prog, T, np.float32)
-    assert np.all(np.abs(got32.astype(np.float64) - want.astype(np.float32).astype(np.float64))
-                  <= np.spacing(want.astype(np.float32)))
+    close(run(prog, T), want, prog)
+    close(run(prog, T, np.float32), want, prog)
 
 
 @pytest.mark.parametrize("case", FAMILIES, ids=[c[0] for c in FAMILIES])
@@ -146,7 +143,7 @@ def test_float32_when_the_result_is_not_the_last_instruction():
     prog = b.build(first)
     want = R.cosine(T, 1.0, 700., 0.1)
     got = run(prog, T)
-    close(got, want)
+    close(got, want, prog)
     np.testing.assert_array_equal(run(prog, T, np.float32), got.astype(np.float32))
 
 
@@ -156,7 +153,7 @@ def test_per_element_operands_float32():
     peak = np.random.default_rng(3).uniform(0.5, 1.0, t.size)
     prog = build(P.WARMUP_COSINE, (peak, 2000., 100., 0.01, 0.0))
     got = run(prog, t)
-    close(got, R.warmup_cosine(t, peak, 2000., 100., 0.01, 0.0))
+    close(got, R.warmup_cosine(t, peak, 2000., 100., 0.01, 0.0), prog)
     np.testing.assert_array_equal(run(prog, t, np.float32), got.astype(np.float32))
 
 
@@ -212,7 +209,7 @@ def test_combinators_join_ramp_mul():
     warm = R.with_warmup(t, lambda x: R.cosine(x, 2.0, 50., 0.0), 10., 0.1)
     want = (joined * warm)[:, None] * np.array([1.0, 0.5, 0.25])
     got = run(prog, t[:, None])
-    close(got, want)
+    close(got, want, prog)
 
 
 def test_broadcast_and_strided_operands():
@@ -222,7 +219,7 @@ def test_broadcast_and_strided_operands():
     prog = build(P.WARMUP_COSINE, (peak, total, 10., 0.01, 0.0))
     t = rng.integers(0, 1200, (7, 1, 1, 1)).astype(np.int64)
     want = R.warmup_cosine(t.astype(float), peak, total, 10., 0.01, 0.0)
-    close(run(prog, t), want)
+    close(run(prog, t), want, prog)
 
 
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.float32, np.float64])
@@ -230,7 +227,7 @@ def test_step_dtypes_and_negative_strides(dtype):
     prog = build(P.COSINE, (1.0, 700., 0.0))
     base = np.arange(2000).reshape(40, 50).astype(dtype)
     for steps in (base, base[::-1, ::-2], base.T, base[5], base[::-3, 7]):
-        close(run(prog, steps), R.cosine(steps.astype(float), 1.0, 700., 0.0))
+        close(run(prog, steps), R.cosine(steps.astype(float), 1.0, 700., 0.0), prog)
 
 
 def test_iota_curve_nd_and_large():
@@ -239,11 +236,11 @@ def test_iota_curve_nd_and_large():
     out = np.empty((n, 2))
     nb.evaluate(prog, None, np.array([1, 0]), 5.0, out, (n, 2), prog.operand_strides((n, 2)))
     t = 5.0 + np.arange(n, dtype=float)
-    close(out, R.warmup_cosine(t[:, None], np.array([1.0, 2.0]), 1e6, 1000., 0.0, 0.0))
+    close(out, R.warmup_cosine(t[:, None], np.array([1.0, 2.0]), 1e6, 1000., 0.0, 0.0), prog)
     one = np.empty(n)
     p1 = build(P.WARMUP_COSINE, (1.0, 1e6, 1000., 0.0, 0.0))
     nb.evaluate(p1, None, np.array([1]), 0.0, one, (n,), p1.operand_strides((n,)))
-    close(one, R.warmup_cosine(np.arange(n, dtype=float), 1.0, 1e6, 1000., 0.0, 0.0))
+    close(one, R.warmup_cosine(np.arange(n, dtype=float), 1.0, 1e6, 1000., 0.0, 0.0), p1)
 
 
 def test_thread_count_invariance_and_scalar():
@@ -329,7 +326,8 @@ def test_per_element_operands_and_uniform_folding(case):
     op, params, mode, ref = case
     t = np.arange(0.0, 2000.0, 0.75)
     v = np.random.default_rng(op).uniform(0.5, 0.99, t.size)
-    close(run(build(op, params(v), mode), t), ref(t, v))
+    prog = build(op, params(v), mode)
+    close(run(prog, t), ref(t, v), prog)
     # an array operand holding one value (the general loops, uniform at run time) gives the bits of the
     # scalar operand (the loops generated with _uniform folded to true)
     same = run(build(op, params(np.full(t.size, 0.9)), mode), t)

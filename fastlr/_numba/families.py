@@ -127,7 +127,9 @@ def inverse_time_at(t, lr, rate, steps, staircase):
 
 @njit(**HELPER)
 def polynomial_base(t, total):
-    return 1.0 - select(t < total, t, total) / total
+    """The remaining fraction ``(T - min(t, T)) / T`` (an exact subtraction: one rounding as it goes to
+    0, where a power below 1 magnifies the error)."""
+    return (total - select(t < total, t, total)) / total
 
 
 @njit(**HELPER)
@@ -166,7 +168,7 @@ def wsd_shape(x, shape):
 
 @njit(**HELPER)
 def wsd_at(t, peak, total, warm, decay, min_lr, init, shape):
-    decay_start = total - decay
+    decay_start = dmax(total - decay, warm)  # T - D may round below W: the decay still starts at the peak
     warm_value = blend(init, peak, safe_div(t, warm))
     s = wsd_shape(clip01(safe_div(t - decay_start, decay)), shape)
     stable = select(t < decay_start, peak, blend(min_lr, peak, s))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .._families import FAMILIES
 from . import families as F
 from .math import DRIVER, KERNEL
 
@@ -249,24 +250,26 @@ def run_mix(code, opdata, opoff, opstr, const, tables, nreg, res, shape,
           s64, f64, skind, sbase, sstr, start, o32, o64, lo, hi, work)
 
 
-#: opcode -> (family name, entry point)
-KERNELS = {
-    F.CONSTANT: ("Constant", run_constant),
-    F.LINEAR: ("Linear", run_linear),
-    F.STEP_DECAY: ("StepDecay", run_step_decay),
-    F.MULTI_STEP: ("MultiStep", run_multi_step),
-    F.EXPONENTIAL: ("Exponential", run_exponential),
-    F.INVERSE_TIME: ("InverseTime", run_inverse_time),
-    F.POLYNOMIAL: ("Polynomial", run_polynomial),
-    F.COSINE: ("Cosine", run_cosine),
-    F.COSINE_RESTARTS: ("CosineRestarts", run_cosine_restarts),
-    F.WARMUP_COSINE: ("WarmupCosine", run_warmup_cosine),
-    F.WARMUP_STABLE_DECAY: ("WarmupStableDecay", run_warmup_stable_decay),
-    F.ONE_CYCLE: ("OneCycle", run_one_cycle),
-    F.CYCLIC: ("Cyclic", run_cyclic),
-    F.INVERSE_SQRT: ("InverseSqrt", run_inverse_sqrt),
-    F.TANH: ("Tanh", run_tanh),
-    F.PIECEWISE_CONSTANT: ("PiecewiseConstant", run_piecewise_constant),
-    F.PIECEWISE_LINEAR: ("PiecewiseLinear", run_piecewise_linear),
+#: the entry point of each family, by its name in the family table
+_ENTRY_POINTS = {
+    "Constant": run_constant,
+    "Linear": run_linear,
+    "StepDecay": run_step_decay,
+    "MultiStep": run_multi_step,
+    "Exponential": run_exponential,
+    "InverseTime": run_inverse_time,
+    "Polynomial": run_polynomial,
+    "Cosine": run_cosine,
+    "CosineRestarts": run_cosine_restarts,
+    "WarmupCosine": run_warmup_cosine,
+    "WarmupStableDecay": run_warmup_stable_decay,
+    "OneCycle": run_one_cycle,
+    "Cyclic": run_cyclic,
+    "InverseSqrt": run_inverse_sqrt,
+    "Tanh": run_tanh,
+    "PiecewiseConstant": run_piecewise_constant,
+    "PiecewiseLinear": run_piecewise_linear,
 }
+#: opcode -> (family name, entry point)
+KERNELS = {spec.opcode: (spec.name, _ENTRY_POINTS[spec.name]) for spec in FAMILIES}
 MIX = ("mix", run_mix)
