@@ -25,8 +25,9 @@ import numpy as np
 from . import interpreter
 from .families import LOG_HI_FIELD, LOG_LO_FIELD
 from .interpreter import BLOCK, F64, I64, ITOA, KERNELS, MIX
+from .plateau import plateau_runs
 
-__all__ = ["evaluate", "scalar", "set_num_threads", "get_num_threads", "compile_report", "prepare_steps"]
+__all__ = ["evaluate", "scalar", "plateau", "set_num_threads", "get_num_threads", "compile_report", "prepare_steps"]
 
 #: below this many elements a call runs on the calling thread (waking a sleeping worker thread costs
 #: more than it saves)
@@ -325,22 +326,28 @@ def evaluate(program, steps, step_strides, start, out, shape, operand_strides) -
     chunk = max(BLOCK, -(-total // (4 * nthreads * BLOCK)) * BLOCK)
     if prep.name not in _ready:
         _call(prep, *args, 0, min(chunk, total), prep.work())  # compile (or load) before fanning out
-    bounds = [(lo, min(lo + chunk, total)) for lo in range(0, total, chunk)]
     kernel = prep.kernel
+    _run_chunks(lambda lo, hi, work: kernel(*args, lo, hi, work), prep.work, total, chunk, nthreads)
+
+
+def _run_chunks(run, make_work, total, chunk, nthreads) -> None:
+    """``run(lo, hi, work)`` over ``[0, total)`` in chunks, on the calling thread and ``nthreads - 1``
+    workers, each with its own ``make_work()``."""
+    bounds = [(lo, min(lo + chunk, total)) for lo in range(0, total, chunk)]
     taken = [0]
     take_lock = threading.Lock()
 
     def drain():
         # the caller and the workers take chunks from one counter: a worker that wakes late finds the
         # work done, so a call is never much slower than on the calling thread alone
-        work = prep.work()
+        work = make_work()
         while True:
             with take_lock:
                 index = taken[0]
                 taken[0] += 1
             if index >= len(bounds):
                 return
-            kernel(*args, *bounds[index], work)
+            run(*bounds[index], work)
 
     with _launch_lock:  # one parallel launch at a time: at most nthreads threads busy
         futures = [_pool(nthreads - 1).submit(drain) for _ in range(nthreads - 1)]
@@ -349,6 +356,26 @@ def evaluate(program, steps, step_strides, start, out, shape, operand_strides) -
         finally:
             for future in futures:
                 future.result()
+
+
+def plateau(metrics, lr, min_lr, out, *, maximize, relative, factor, threshold, patience, cooldown, eps) -> None:
+    """ReduceLROnPlateau over the ``(runs, epochs)`` float64 ``metrics`` (one ``lr`` and ``min_lr`` per run)
+    into ``out``: see ``plateau.plateau_runs``. Large batches split their runs between threads (each run
+    is computed by the same code whatever the split)."""
+    metrics = _ro(np.ascontiguousarray(metrics, dtype=np.float64))
+    lr = _ro(np.ascontiguousarray(lr, dtype=np.float64))
+    min_lr = _ro(np.ascontiguousarray(min_lr, dtype=np.float64))
+    runs, epochs = metrics.shape
+    rule = (bool(maximize), bool(relative), float(factor), float(threshold), int(patience), int(cooldown),
+            float(eps))
+    nthreads = _threads()
+    if runs * epochs < PARALLEL_THRESHOLD or nthreads == 1 or runs < 2:
+        plateau_runs(metrics, lr, min_lr, out, 0, runs, *rule)
+        return
+    plateau_runs(metrics, lr, min_lr, out, 0, 1, *rule)  # compile (or load) before fanning out
+    chunk = max(1, -(-runs // (4 * nthreads)))
+    _run_chunks(lambda lo, hi, work: plateau_runs(metrics, lr, min_lr, out, lo, hi, *rule), lambda: None, runs,
+                chunk, nthreads)
 
 
 _F64_OUT = np.dtype(np.float64)
