@@ -26,6 +26,7 @@ from ._backends import (
 from ._plateau import plateau
 from ._save import save_curve
 from ._version import __version__ as __version__
+from .compat.torch import from_torch
 from .schedules import (
     Constant,
     Cosine,
@@ -80,6 +81,7 @@ __all__ = [
     "WithWarmup",
     "backends",
     "from_dict",
+    "from_torch",
     "get_backend",
     "get_num_threads",
     "groups",

@@ -123,11 +123,11 @@ class _CppBackend(_Backend):
         return self._extension
 
     def _core_program(self, schedule, program):
-        compiled = schedule.__dict__.get("_core_program")
+        compiled = program.backend_data.get("cpp")
         if compiled is None:
-            compiled = self.module().Program(program.code, program.operand_data, program.operand_offset,
-                                             program.tables, program.n_registers, program.result_register)
-            object.__setattr__(schedule, "_core_program", compiled)
+            compiled = program.backend_data["cpp"] = self.module().Program(
+                program.code, program.operand_data, program.operand_offset, program.tables,
+                program.n_registers, program.result_register)
         return compiled
 
     def _run(self, schedule, program, steps, step_strides, start, out, shape, operand_strides):
@@ -280,13 +280,11 @@ def scalar_function(schedule):
     """The fastest route to ``schedule(t)`` for one float ``t`` with the active backend, cached on the
     schedule (one entry per backend)."""
     name = _override.get() or _default or get_backend()
-    functions = schedule.__dict__.get("_scalar_functions")
-    if functions is None:
-        functions = {}
-        object.__setattr__(schedule, "_scalar_functions", functions)
-    function = functions.get(name)
+    cache = schedule._program().backend_data
+    key = ("scalar", name)
+    function = cache.get(key)
     if function is None:
-        function = functions[name] = _BACKENDS[name].scalar_function(schedule)
+        function = cache[key] = _BACKENDS[name].scalar_function(schedule)
     return function
 
 

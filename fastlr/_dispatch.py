@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from . import _backends
+from . import _array_api, _backends
 from ._validation import describe
 
 _NATIVE_STEP_TYPES = (np.dtype(np.int32), np.dtype(np.int64), np.dtype(np.float32), np.dtype(np.float64))
@@ -30,6 +30,8 @@ def scalar_call(schedule, t):
     """The shortest route: a Python int or float, scalar parameters, no ``out``."""
     if not (t >= 0 and t < math.inf):
         raise _bad_step((), t)
+    if t >= schedule.overflow_step():
+        schedule._refuse_overflow(float(t))
     try:
         value = float(t)
     except OverflowError:
@@ -158,7 +160,28 @@ def _result_shape(schedule, steps_shape) -> tuple[int, ...]:
 
 
 def array_call(schedule, t, out, dtype):
+    if type(t) is not np.ndarray and _array_api.is_foreign(t):
+        if type(t).__module__.partition(".")[0] == "dask":
+            from . import _dask_graph
+
+            return _dask_graph.evaluate(schedule, t, out, _result_dtype(None, dtype), _evaluate_dask_chunk)
+        return _array_api.route(schedule, t, out, dtype, _numpy_array_call)
+    return _numpy_array_call(schedule, t, out, dtype)
+
+
+def _evaluate_dask_chunk(steps, *operand_slices, layout, code, tables, n_registers, result_register, out_dtype):
+    """One dask task: the chunk's own program (its parameter slices) through the numpy route."""
+    from . import _dask_graph
+
+    chunk = _dask_graph.chunk_schedule(operand_slices, layout, code, tables, n_registers, result_register)
+    result = _numpy_array_call(chunk, steps, None, out_dtype)
+    return np.asarray(result).reshape(np.broadcast_shapes(steps.shape, chunk.param_shape))
+
+
+def _numpy_array_call(schedule, t, out, dtype):
     steps = _steps_array(t)
+    if steps.size and schedule.overflow_step() < math.inf:
+        schedule._refuse_overflow(float(steps.max()))
     shape = _result_shape(schedule, steps.shape)
     result_dtype = _result_dtype(out, dtype) if out is None else None
     if out is not None:
@@ -189,6 +212,8 @@ def curve_call(schedule, n, start, out, dtype):
         finite = False
     if not finite:
         raise ValueError(f"curve: start must be finite and >= 0, got start={describe(start)}")
+    if n and schedule.overflow_step() < math.inf:
+        schedule._refuse_overflow(float(start) + (n - 1))
     shape = (int(n),) + schedule.param_shape
     if out is not None:
         target = _check_out(out, shape, None)

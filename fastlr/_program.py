@@ -83,15 +83,8 @@ class ProgramBuilder:
             array.flags.writeable = False
         tables = np.array(self._tables, dtype=np.float64)
         tables.flags.writeable = False
-        return Program(
-            code=code,
-            operand_data=data,
-            operand_offset=offsets,
-            operand_shape=tuple(op.shape for op in self._operands),
-            tables=tables,
-            n_registers=self._n_registers,
-            result_register=result_register,
-        )
+        return Program.assemble(code, data, offsets, tuple(op.shape for op in self._operands), tables,
+                                self._n_registers, result_register)
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,16 +98,25 @@ class Program:
     tables: np.ndarray
     n_registers: int
     result_register: int
+    # whether any operand is an array (else a flat call needs no strides), and the operand strides of
+    # such a call: (n_operands, 1) zeros
+    has_array_operands: bool = False
+    flat_scalar_strides: np.ndarray = field(default=None, repr=False)
+    # caches in the open: operand strides per output shape, and what each backend derives from the
+    # program (the C++ core's compiled program, the scalar entry points), keyed by backend
     _stride_cache: dict = field(default_factory=dict, repr=False)
-    has_array_operands: bool = field(init=False, repr=False)
-    # (n_operands, 1) zeros: the operand strides of a program without array operands over a flat output
-    flat_scalar_strides: np.ndarray = field(init=False, repr=False)
+    backend_data: dict = field(default_factory=dict, repr=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "has_array_operands", any(shape != () for shape in self.operand_shape))
-        flat = np.zeros((len(self.operand_shape), 1), dtype=np.int64)
+    @classmethod
+    def assemble(cls, code, operand_data, operand_offset, operand_shape, tables, n_registers,
+                 result_register) -> Program:
+        """A program with its derived fields (whether any operand is an array, the flat strides)."""
+        flat = np.zeros((len(operand_shape), 1), dtype=np.int64)
         flat.flags.writeable = False
-        object.__setattr__(self, "flat_scalar_strides", flat)
+        return cls(code=code, operand_data=operand_data, operand_offset=operand_offset,
+                   operand_shape=tuple(operand_shape), tables=tables, n_registers=n_registers,
+                   result_register=result_register,
+                   has_array_operands=any(shape != () for shape in operand_shape), flat_scalar_strides=flat)
 
     def operand_strides(self, shape: tuple[int, ...]) -> np.ndarray:
         """Element strides ``(n_operands, len(shape))`` of every operand broadcast to ``shape``."""

@@ -55,23 +55,25 @@ def _cos_factor(p):
 
 
 def _two_product(a, b):
-    """``a * b == p + e`` exactly (Dekker's product: Veltkamp's split, no FMA); ``e = 0`` where
-    ``|p| > 2**995``, beyond which the split would overflow."""
+    """``a * b == p + e`` exactly (Dekker's product: Veltkamp's split, no FMA), for ``|p| <= 2**995``
+    (beyond, the split overflows: callers use ``p`` alone there)."""
     p = a * b
     split = 134217729.0  # 2**27 + 1
     ca, cb = split * a, split * b
     a_hi, b_hi = ca - (ca - a), cb - (cb - b)
     a_lo, b_lo = a - a_hi, b - b_hi
     e = (((a_hi * b_hi - p) + a_hi * b_lo) + a_lo * b_hi) + a_lo * b_lo
-    return p, np.where(np.abs(p) <= 2.0**995, e, 0.0)
+    return p, e
 
 
 def _dd_multiply(x_hi, x_lo, y_hi, y_lo):
-    """The double-double product ``(x_hi + x_lo) * (y_hi + y_lo)``, renormalised."""
+    """The double-double product ``(x_hi + x_lo) * (y_hi + y_lo)``, renormalised; ``(p, 0)`` where the
+    leading product ``p`` exceeds ``2**995`` (a growth heading for overflow, inf included)."""
     p, e = _two_product(x_hi, y_hi)
     e = e + (x_hi * y_lo + x_lo * y_hi)
     s = p + e
-    return s, e - (s - p)
+    in_range = np.abs(p) <= 2.0**995
+    return np.where(in_range, s, p), np.where(in_range, e - (s - p), 0.0)
 
 
 def _integer_power(g, k):
@@ -137,12 +139,12 @@ def multi_step(t, lr, gamma, milestones):
     return lr * _integer_power(gamma, count.astype(np.float64))
 
 
-def exponential(t, lr, gamma, step_size, min_lr, staircase):
-    """``max(lr * gamma ** e, min_lr)`` with ``e = t / step_size`` (floored if ``staircase``)."""
+def exponential(t, lr, gamma, step_size, min_lr, max_lr, staircase):
+    """``min(max(lr * gamma ** e, min_lr), max_lr)`` with ``e = t / step_size`` (floored if
+    ``staircase``); ``gamma > 1`` grows, ``max_lr = inf`` leaves it uncapped."""
     e = t / step_size
-    if staircase:
-        return np.maximum(lr * _integer_power(gamma, np.floor(e)), min_lr)
-    return np.maximum(lr * _power(gamma, e), min_lr)
+    power = _integer_power(gamma, np.floor(e)) if staircase else _power(gamma, e)
+    return np.minimum(np.maximum(lr * power, min_lr), max_lr)
 
 
 def inverse_time(t, lr, decay_rate, decay_steps, staircase):

@@ -30,6 +30,21 @@ Number = Union[float, int]
 _REGISTRY: dict[str, type] = {}
 
 
+# below log(float64 max) = 709.7827...: a margin for the rounding of e * log(gamma) and of the product
+_LOG_MAX = 709.78
+
+
+class _Compiled:
+    """The slot for a schedule's compiled program, made at construction and filled on first use, so
+    that the immutable schedule is never written once it is frozen."""
+
+    __slots__ = ("program", "overflow_step")
+
+    def __init__(self) -> None:
+        self.program: Optional[_program.Program] = None
+        self.overflow_step: Optional[float] = None
+
+
 def _register(cls):
     _REGISTRY[cls.__name__] = cls
     return cls
@@ -162,16 +177,38 @@ class Schedule:
     # ------------------------------------------------------------------ compilation
 
     def _program(self) -> _program.Program:
-        program = self.__dict__.get("_compiled")
-        if program is None:
+        """The compiled program (built on first use; the backends keep what they derive from it in
+        ``Program.backend_data``)."""
+        compiled = self._compiled
+        if compiled.program is None:
             builder = _program.ProgramBuilder()
-            result = self._emit(builder, 0)
-            program = builder.build(result)
-            object.__setattr__(self, "_compiled", program)
-        return program
+            compiled.program = builder.build(self._emit(builder, 0))
+        return compiled.program
 
     def _emit(self, builder: _program.ProgramBuilder, time_register: int) -> int:
         raise NotImplementedError
+
+    def _overflow_step(self) -> float:
+        """The first step at which the schedule would overflow float64 (an uncapped growth); inf if
+        none. The facade refuses to evaluate at or past it (a schedule never returns inf)."""
+        children = [v for v in self._values.values() if isinstance(v, Schedule)]
+        children += [c for v in self._values.values() if isinstance(v, (list, tuple))
+                     for c in v if isinstance(c, Schedule)]
+        return min((child._overflow_step() for child in children), default=math.inf)
+
+    def overflow_step(self) -> float:
+        """The first step at which this schedule would overflow float64 (``inf``: never)."""
+        compiled = self._compiled
+        if compiled.overflow_step is None:
+            compiled.overflow_step = self._overflow_step()
+        return compiled.overflow_step
+
+    def _refuse_overflow(self, last_step: float) -> None:
+        """A ``ValueError`` if the steps reach the overflow step (before anything is written)."""
+        limit = self.overflow_step()
+        if last_step >= limit:
+            raise ValueError(f"{type(self).__name__}: the schedule overflows float64 from step {limit:.17g} on, "
+                             f"and the steps reach {last_step:.17g}; cap the growth with max_lr")
 
     def _reference(self, t, evaluate: Callable) -> np.ndarray:
         raise NotImplementedError
@@ -183,6 +220,7 @@ class Schedule:
                   self._broadcast_fields()}
         shapes.update(self._child_shapes())
         object.__setattr__(self, "param_shape", broadcast_shape(type(self).__name__, shapes))
+        object.__setattr__(self, "_compiled", _Compiled())
         object.__setattr__(self, "_frozen", True)
 
     def _broadcast_fields(self) -> tuple[str, ...]:
@@ -382,22 +420,58 @@ class MultiStep(Family):
 
 @_register
 class Exponential(Family):
-    """``max(lr * gamma ** e, min_lr)`` with ``e = t / step_size``, floored if ``staircase``
-    (torch ``ExponentialLR`` with step_size=1, optax ``exponential_decay``, keras ``ExponentialDecay``)."""
+    """``min(max(lr * gamma ** e, min_lr), max_lr)`` with ``e = t / step_size``, floored if ``staircase``
+    (torch ``ExponentialLR`` with step_size=1, optax ``exponential_decay``, keras ``ExponentialDecay``).
 
-    _fields = ("lr", "gamma", "step_size", "staircase", "min_lr")
+    ``gamma < 1`` decays (towards ``min_lr``); ``gamma > 1`` grows, as torch's ``ExponentialLR`` and
+    optax's ``exponential_decay`` allow (the LR range test is built on it), up to ``max_lr`` (optax's
+    ``end_value`` for growth; ``None``: uncapped). An uncapped growth never returns inf: evaluating it at
+    a step where ``lr * gamma ** e`` would overflow float64 raises a ``ValueError`` naming that step.
+    """
+
+    _fields = ("lr", "gamma", "step_size", "staircase", "min_lr", "max_lr")
+    _allow_inf = ("max_lr",)
 
     def __init__(self, lr: ArrayLike, gamma: ArrayLike, step_size: ArrayLike = 1, staircase: bool = False,
-                 min_lr: ArrayLike = 0.0):
+                 min_lr: ArrayLike = 0.0, max_lr: Optional[ArrayLike] = None):
         staircase = as_flag("Exponential", "staircase", staircase)
-        self._setup(lr=lr, gamma=gamma, step_size=step_size, staircase=staircase, min_lr=min_lr)
+        self._setup(lr=lr, gamma=gamma, step_size=step_size, staircase=staircase, min_lr=min_lr, max_lr=max_lr)
 
     def _check(self, owner, v):
         _nonnegative(owner, v, "lr", "min_lr")
-        _decay_factor(owner, v, "gamma")
-        _positive(owner, v, "step_size")
+        _positive(owner, v, "gamma", "step_size")
+        require(owner, np.isfinite(np.asarray(v["gamma"])), "gamma must be finite", {"gamma": v["gamma"]})
         require(owner, np.asarray(v["min_lr"]) <= np.asarray(v["lr"]), "min_lr must be <= lr",
                 {"min_lr": v["min_lr"], "lr": v["lr"]})
+        # a growth starts from a positive lr (0 * gamma ** e stays 0: that is Constant(0))
+        require(owner, (np.asarray(v["gamma"]) <= 1) | (np.asarray(v["lr"]) > 0), "lr must be > 0 when gamma > 1",
+                {"lr": v["lr"], "gamma": v["gamma"]})
+        if v["max_lr"] is not None:
+            require(owner, np.asarray(v["max_lr"]) >= np.asarray(v["lr"]), "max_lr must be >= lr",
+                    {"max_lr": v["max_lr"], "lr": v["lr"]})
+
+    def _kernel_args(self):
+        args = dict(self._values)
+        if args["max_lr"] is None:
+            args["max_lr"] = math.inf
+        return args
+
+    def _overflow_step(self) -> float:
+        """The first step at which an uncapped growth overflows float64 (inf if it never does):
+        ``lr * gamma ** e`` and ``gamma ** e`` stay below ``exp(_LOG_MAX)`` up to ``e = (_LOG_MAX -
+        max(log lr, 0)) / log gamma``, ``e = t / step_size`` (floored: the first overflowing stair)."""
+        if self._values["max_lr"] is not None:
+            return math.inf
+        gamma = np.asarray(self._values["gamma"], dtype=np.float64)
+        if not np.any(gamma > 1):
+            return math.inf
+        lr = np.asarray(self._values["lr"], dtype=np.float64)
+        step = np.asarray(self._values["step_size"], dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            e_max = (_LOG_MAX - np.maximum(np.log(lr), 0.0)) / np.log(np.where(gamma > 1, gamma, 2.0))
+        if self._values["staircase"]:
+            e_max = np.floor(e_max) + 1.0
+        return float(np.min(np.where(gamma > 1, e_max * step, math.inf)))
 
 
 @_register
@@ -779,6 +853,14 @@ class Join(Schedule):
         _sorted(owner, "boundaries", boundaries)
         self._finish({"schedules": schedules, "boundaries": boundaries})
 
+    def _overflow_step(self):
+        # part i takes over at boundary i - 1 and sees the local step t - boundary; its overflow
+        # matters only while it is the part in force
+        starts = [0.0] + list(self._values["boundaries"])
+        ends = list(self._values["boundaries"]) + [math.inf]
+        steps = [start + part._overflow_step() for part, start in zip(self._values["schedules"], starts)]
+        return min((step for step, end in zip(steps, ends) if step < end), default=math.inf)
+
     def _child_shapes(self):
         return {f"schedules[{i}]": s.param_shape for i, s in enumerate(self._values["schedules"])}
 
@@ -882,6 +964,10 @@ class WithWarmup(Schedule):
                   "init_lr": as_number_array(owner, "init_lr", init_lr)}
         _nonnegative(owner, values, "warmup_steps", "init_lr")
         self._finish({"schedule": schedule, **values})
+
+    def _overflow_step(self):
+        # the schedule sees t - warmup_steps
+        return float(np.min(self._values["warmup_steps"])) + self._values["schedule"]._overflow_step()
 
     def _broadcast_fields(self):
         return ("warmup_steps", "init_lr")

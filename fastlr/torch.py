@@ -42,25 +42,23 @@ copy, torch tensors included (through DLPack)::
 A wrong dtype, shape or device, a read-only or non-contiguous ``out``, or an ``out`` that overlaps the
 steps is a ``TypeError``/``ValueError`` raised before anything is written.
 
-GPU training
-------------
-fastlr computes on the CPU. Two ways to feed a GPU loop without a host sync per parameter:
+Tensors on any device
+---------------------
+``schedule(t)`` with a tensor ``t`` returns a tensor on ``t``'s device. On the CPU it is computed by the
+C++ core (zero-copy through DLPack, the same bits as a numpy call); on CUDA or MPS by torch operations
+on the device (the program of ``docs/engine.md`` run by ``fastlr.array_api``), with the schedule's array
+parameters moved to the device once and kept there: a per-parameter LR vector is computed where it
+is used, without a host round trip::
 
-1. One small CPU evaluation per step: ``lrs = schedule(step)`` gives the per-group vector (a few
-   microseconds); this is what ``LRScheduler`` does. With tensor LRs on the device, ``fill_`` copies one
-   number per group.
-2. Precompute the whole curve once and move it to the device once, then index it on the device (no host
-   round trip, CUDA-graph and torch.compile friendly since the step is a device tensor)::
+    steps = torch.zeros(n, dtype=torch.int64, device="cuda")      # one step count per parameter
+    lrs = schedule(steps)                                         # float64 on cuda (float32 on MPS)
+    schedule(steps, out=lrs)                                      # in place, same device and shape
 
-       table = torch.from_numpy(schedule.curve(total_steps)).to("cuda")   # shape (T,) + param_shape
-       ...
-       lr = table[step]          # step: a 0-d int64 CUDA tensor, incremented in place
+``fused(schedule)`` compiles the evaluation with ``torch.compile`` into a few elementwise kernels (one
+pass over memory) for large tensors. A CPU ``out=`` with CPU steps keeps the zero-copy route above; an
+``out`` on another device than the steps is refused (``ValueError``) before anything is written.
 
-   ``curve()`` clamps past the horizon only if you ask for enough rows: index with
-   ``step.clamp_(max=len(table) - 1)`` or build the table long enough.
-
-``out=`` never accepts a CUDA (or meta) tensor: evaluate into a pinned CPU tensor and ``copy_`` it to the
-device with ``non_blocking=True`` if the LR vector must live there.
+``LRScheduler`` writes Python floats into the groups (``fill_`` for tensor LRs, on any device).
 """
 
 from __future__ import annotations
@@ -201,3 +199,39 @@ def _fill(group: dict, value: float) -> None:
         group["lr"].fill_(value)
     else:
         group["lr"] = value
+
+
+def fused(schedule: Schedule, **compile_options: Any):
+    """``schedule`` as one compiled function of device tensors: ``f(t, *, out=None, dtype=None,
+    params=None)``, the same contract as ``fastlr.array_api.evaluate`` (validation, ``out=`` in place,
+    ``params=`` replacing parameters by name), with the evaluation itself compiled by ``torch.compile``
+    (``fullgraph=True``; ``compile_options`` are passed on). On CUDA this fuses the program into a few
+    elementwise kernels: one read of the steps and array parameters, one write of the result.
+
+    The first call with a new device, dtype or shape compiles (seconds); later calls reuse it. Steps are
+    validated before the kernel runs (one reduction and one host synchronisation per call).
+    """
+    from . import _array_api
+
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a fastlr schedule, got {type(schedule).__name__}")
+    decoded = _array_api.decode(schedule._program())
+    xp = _array_api.compat().array_namespace(torch.zeros(0))
+
+    def body(t, dtype, operands):
+        ctx = _array_api._Context(xp, dtype, t.device)
+        return _array_api.run(decoded, t.to(dtype), ctx, operands)
+
+    options = {"fullgraph": True, **compile_options}
+    kernel = torch.compile(body, **options)
+
+    def runner(t, ctx, operands):
+        return kernel(t, ctx.dtype, list(operands))
+
+    def evaluate(t, *, out=None, dtype=None, params=None):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"t must be a torch tensor, got {type(t).__name__}")
+        return _array_api.call(schedule, t, out, dtype, params, runner=runner)
+
+    evaluate.__doc__ = f"{schedule!r}, compiled with torch.compile."
+    return evaluate

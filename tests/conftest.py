@@ -33,6 +33,7 @@ try:
 except ImportError:
     sys.path.insert(0, str(_ROOT))
     import fastlr  # noqa: F401
+import engines  # noqa: E402  (the backends under test, importable by test modules too)
 
 _SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
          HealthCheck.function_scoped_fixture]  # `backend` only selects a backend: nothing to reset
@@ -77,23 +78,7 @@ if LIBM_JITTER:
         setattr(_reference.libm, _name, _jittered(getattr(np, _name), TOLERANCE["libm_jitter_ulps"]))
 
 
-def test_backends() -> tuple[str, ...]:
-    """The backends the tests run against: ``fastlr.backends()``, optionally restricted."""
-    available = fastlr.backends()
-    wanted = os.environ.get("FASTLR_TEST_BACKENDS")
-    if not wanted:
-        return available
-    names = tuple(n.strip() for n in wanted.split(",") if n.strip())
-    missing = [n for n in names if n not in available]
-    if missing:
-        raise pytest.UsageError(f"FASTLR_TEST_BACKENDS asks for {missing}, but fastlr.backends() is "
-                                f"{available}")
-    return names
-
-
-test_backends.__test__ = False  # not a test
-
-BACKENDS = test_backends()
+BACKENDS = engines.BACKENDS
 
 
 @pytest.fixture(params=BACKENDS)

@@ -71,7 +71,8 @@ def _exact(s, t: float):
         return _m(f["lr"]) * _m(f["gamma"]) ** count
     if name == "Exponential":
         e = int(math.floor(t / f["step_size"])) if p["staircase"] else _m(t) / _m(f["step_size"])
-        return max(_m(f["lr"]) * _m(f["gamma"]) ** e, _m(f["min_lr"]))
+        cap = _m(p["max_lr"]) if p.get("max_lr") is not None else mpmath.inf
+        return min(max(_m(f["lr"]) * _m(f["gamma"]) ** e, _m(f["min_lr"])), cap)
     if name == "InverseTime":
         e = int(math.floor(t / f["decay_steps"])) if p["staircase"] else _m(t) / _m(f["decay_steps"])
         return _m(f["lr"]) / (1 + _m(f["decay_rate"]) * e)

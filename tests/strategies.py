@@ -149,6 +149,12 @@ def _build_multi_step(d, v, sh):
 
 
 def _build_exponential(d, v, sh):
+    if d(st.booleans()):  # a growth, capped (an uncapped one is refused where it would overflow)
+        lr = v.lr(sh(), zero_ok=False)
+        max_lr = np.asarray(lr) * np.asarray(v.uniform(1.0, 1e4, sh()))
+        max_lr = float(max_lr) if np.ndim(max_lr) == 0 else max_lr
+        return fastlr.Exponential(lr=lr, gamma=v.uniform(1.0, 1.5, sh()), step_size=v.total(sh()),
+                                  staircase=d(st.booleans()), max_lr=max_lr)
     lr = v.lr(sh())
     min_lr = np.asarray(lr) * np.asarray(v.uniform(0, 1, sh())) * (d(st.booleans()))
     min_lr = float(min_lr) if np.ndim(min_lr) == 0 else min_lr

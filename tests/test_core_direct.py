@@ -86,10 +86,14 @@ CASES = [
      lambda t: R.multi_step(t, 0.1, 0.1, [30.0, 60.0, 90.0]), [0, 30, 60, 90, 1000]),
     ("multi_step_long", P.MULTI_STEP, [0.2, 0.9], 0, list(np.arange(1, 41) * 25.0),
      lambda t: R.multi_step(t, 0.2, 0.9, np.arange(1, 41) * 25.0), [0, 25, 50, 1000, 1001]),
-    ("exponential", P.EXPONENTIAL, [0.1, 0.96, 100.0, 1e-4], 0, None,
-     lambda t: R.exponential(t, 0.1, 0.96, 100.0, 1e-4, False), [0, 100]),
-    ("exponential_stair", P.EXPONENTIAL, [0.1, 0.96, 100.0, 0.0], 1, None,
-     lambda t: R.exponential(t, 0.1, 0.96, 100.0, 0.0, True), [0, 100, 99]),
+    ("exponential", P.EXPONENTIAL, [0.1, 0.96, 100.0, 1e-4, INF], 0, None,
+     lambda t: R.exponential(t, 0.1, 0.96, 100.0, 1e-4, INF, False), [0, 100]),
+    ("exponential_stair", P.EXPONENTIAL, [0.1, 0.96, 100.0, 0.0, INF], 1, None,
+     lambda t: R.exponential(t, 0.1, 0.96, 100.0, 0.0, INF, True), [0, 100, 99]),
+    ("exponential_growth", P.EXPONENTIAL, [1e-6, 1.001, 1.0, 0.0, 1e-3], 0, None,
+     lambda t: R.exponential(t, 1e-6, 1.001, 1.0, 0.0, 1e-3, False), [0, 1, 7000, 1e6]),
+    ("exponential_growth_stair", P.EXPONENTIAL, [1e-6, 1.5, 100.0, 0.0, 1.0], 1, None,
+     lambda t: R.exponential(t, 1e-6, 1.5, 100.0, 0.0, 1.0, True), [0, 99, 100, 5000]),
     ("inverse_time", P.INVERSE_TIME, [0.1, 0.5, 100.0], 0, None,
      lambda t: R.inverse_time(t, 0.1, 0.5, 100.0, False), [0]),
     ("inverse_time_stair", P.INVERSE_TIME, [0.1, 0.5, 100.0], 1, None,
@@ -247,8 +251,9 @@ _PASSES_CASES = [
     (P.POLYNOMIAL, [0.1, 0.0, 997.0, 3.0], 0),
     (P.POLYNOMIAL, [0.1, 0.0, 997.0, 0.5], 0),
     (P.POLYNOMIAL, [0.1, 0.0, 997.0, 0.0], 0),
-    (P.EXPONENTIAL, [0.1, 0.996, 3.0, 1e-5], 0),
-    (P.EXPONENTIAL, [0.1, 0.9, 7.0, 0.0], 1),
+    (P.EXPONENTIAL, [0.1, 0.996, 3.0, 1e-5, INF], 0),
+    (P.EXPONENTIAL, [0.1, 0.9, 7.0, 0.0, INF], 1),
+    (P.EXPONENTIAL, [1e-6, 1.003, 3.0, 0.0, 0.5], 0),
     (P.TANH, [0.1, 997.0, 1e-4, -7.0, 3.0], 0),
     (P.ONE_CYCLE, [0.1, 997.0, 0.3, 25.0, 1e4], 0),
     (P.ONE_CYCLE, [0.1, 997.0, 0.3, 25.0, 1e4], 2),
@@ -256,7 +261,7 @@ _PASSES_CASES = [
 
 
 @pytest.mark.parametrize("opcode, params, mode", _PASSES_CASES,
-                         ids=["poly_1.5", "poly_3", "poly_0.5", "poly_0", "exponential", "exponential_stair",
+                         ids=["poly_1.5", "poly_3", "poly_0.5", "poly_0", "exponential", "exponential_stair", "exponential_growth",
                               "tanh", "one_cycle_cos", "one_cycle_cos_three"])
 def test_block_passes_match_every_path(opcode, params, mode, path):
     n = 1237  # four blocks of 256 and a tail of 213, not a multiple of the vector width
@@ -355,8 +360,8 @@ def test_array_operands_broadcast_nd():
     prog = build(P.STEP_DECAY, [lr, 0.5, 100.0])
     t = np.arange(5000)
     assert_close(evaluate(prog, t), R.step_decay(t.astype(float), lr, 0.5, 100.0), program_peak(prog))
-    prog = build(P.EXPONENTIAL, [0.1, np.linspace(0.5, 0.99, 5000), 10.0, 0.0])
-    assert_close(evaluate(prog, t), R.exponential(t.astype(float), 0.1, np.linspace(0.5, 0.99, 5000), 10.0, 0.0, False), program_peak(prog))
+    prog = build(P.EXPONENTIAL, [0.1, np.linspace(0.5, 0.99, 5000), 10.0, 0.0, INF])
+    assert_close(evaluate(prog, t), R.exponential(t.astype(float), 0.1, np.linspace(0.5, 0.99, 5000), 10.0, 0.0, INF, False), program_peak(prog))
     prog = build(P.MULTI_STEP, [0.1, np.linspace(0.5, 0.99, 5000)], table=[100.0, 2000.0])
     assert_close(evaluate(prog, t), R.multi_step(t.astype(float), 0.1, np.linspace(0.5, 0.99, 5000), [100.0, 2000.0]), program_peak(prog))
     cyc = np.array([10.0, 20.0, 30.0])

@@ -15,7 +15,7 @@ from pathlib import Path
 import mpmath
 import numpy as np
 import pytest
-from conftest import BACKENDS
+from engines import BACKENDS
 from exact import exact, exact_mp
 from hypothesis import given, settings
 from hypothesis import strategies as st

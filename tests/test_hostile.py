@@ -59,11 +59,14 @@ _KIND_BAD = {
     "pos": [("zero", 0, V), ("negative", -1, V), ("zero-array", np.array([1.0, 0.0]), V)],
     "nonneg": [("negative", -1, V), ("negative-array", np.array([1.0, -1.0]), V)],
     "factor": [("zero", 0, V), ("negative", -0.5, V), ("above-one", 1.5, V), ("huge", 1e300, V)],
+    # a growth factor: any finite value > 0
+    "growth": [("zero", 0, V), ("negative", -0.5, V), ("zero-array", np.array([1.5, 0.0]), V)],
     "mult": [("below-one", 0.5, V), ("zero", 0, V), ("negative", -2, V)],
     "limit": [("zero", 0, V), ("fraction", 1.5, V), ("negative", -1, V)],
     "pct": [("negative", -0.1, V), ("above", 1.1, V), ("huge", 1e300, V)],
     "free": [],
     "optional-nonneg": [("negative", -1, V)],
+    "cap": [("negative", -1, V)],  # an optional bound: None or inf means none
 }
 
 _FLAG_BAD = [("str", "yes", T), ("int", 1, T), ("none", None, T), ("float", 1.0, T), ("array", np.array([True]), T)]
@@ -97,8 +100,10 @@ FAMILY_SPECS = {
                   {"lr": "lr", "step_size": "pos", "gamma": "factor"}),
     "MultiStep": (fastlr.MultiStep, dict(lr=1.0, milestones=[10, 20], gamma=0.5),
                   {"lr": "lr", "milestones": "seq", "gamma": "factor"}),
-    "Exponential": (fastlr.Exponential, dict(lr=1.0, gamma=0.9, step_size=2, staircase=False, min_lr=0.01),
-                    {"lr": "lr", "gamma": "factor", "step_size": "pos", "staircase": "flag", "min_lr": "lr"}),
+    "Exponential": (fastlr.Exponential, dict(lr=1.0, gamma=0.9, step_size=2, staircase=False, min_lr=0.01,
+                                             max_lr=100.0),
+                    {"lr": "lr", "gamma": "growth", "step_size": "pos", "staircase": "flag", "min_lr": "lr",
+                     "max_lr": "cap"}),
     "InverseTime": (fastlr.InverseTime, dict(lr=1.0, decay_rate=0.5, decay_steps=10, staircase=False),
                     {"lr": "lr", "decay_rate": "nonneg", "decay_steps": "pos", "staircase": "flag"}),
     "Polynomial": (fastlr.Polynomial, dict(start_lr=1.0, end_lr=0.1, total_steps=100, power=2.0),
@@ -147,6 +152,8 @@ FAMILY_SPECS = {
 # cross-parameter rules: (family, id, overrides, names that must all appear)
 RELATIONS = [
     ("Exponential", "min_lr-above-lr", dict(lr=0.1, min_lr=0.2), ("min_lr",)),
+    ("Exponential", "max_lr-below-lr", dict(lr=0.1, min_lr=0.0, max_lr=0.05), ("max_lr",)),
+    ("Exponential", "growth-from-zero", dict(lr=0.0, min_lr=0.0, gamma=1.5), ("lr", "gamma")),
     ("WarmupCosine", "warmup-above-total", dict(warmup_steps=101), ("warmup_steps",)),
     ("WarmupStableDecay", "warmup+decay-above-total", dict(warmup_steps=60, decay_steps=50), ("decay_steps",)),
     ("Cyclic", "base-above-max", dict(base_lr=2.0), ("base_lr",)),
@@ -172,7 +179,8 @@ RELATIONS = [
      ("schedule", "warmup_steps")),
 ]
 
-_NUMERIC_KINDS = ("lr", "pos", "nonneg", "factor", "mult", "limit", "pct", "free", "optional-nonneg")
+_NUMERIC_KINDS = ("lr", "pos", "nonneg", "factor", "growth", "mult", "limit", "pct", "free", "optional-nonneg",
+                  "cap")
 
 
 def _ctor_case(family, case_id, overrides, names, expect, all_names=False):
@@ -192,9 +200,9 @@ def _constructor_cases():
         for param, kind in kinds.items():
             if kind in _NUMERIC_KINDS:
                 bad = list(_NUMERIC_COMMON) + _KIND_BAD[kind]
-                if kind in ("limit", "optional-nonneg"):
+                if kind in ("limit", "optional-nonneg", "cap"):
                     bad = [b for b in bad if b[0] != "none"]  # None is valid there
-                if kind == "limit":
+                if kind in ("limit", "cap"):
                     bad = [b for b in bad if b[0] not in ("inf", "inf-array")]  # inf means "no limit"
             elif kind == "flag":
                 bad = _FLAG_BAD

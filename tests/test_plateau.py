@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import BACKENDS
+from engines import BACKENDS
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -320,7 +320,9 @@ def _monotone_segments(s):
         return [(0, big, towards(p["start_lr"], p["end_lr"]))]
     if name in ("Cosine", "Tanh"):
         return [(0, big, towards(p["peak_lr"], p["min_lr"]))]
-    if name in ("StepDecay", "MultiStep", "Exponential", "InverseTime"):
+    if name == "Exponential":
+        return [(0, big, 1 if np.all(np.asarray(p["gamma"]) > 1) else -1)]
+    if name in ("StepDecay", "MultiStep", "InverseTime"):
         return [(0, big, -1)]
     if name in ("WarmupCosine", "WarmupStableDecay"):
         W = p["warmup_steps"]

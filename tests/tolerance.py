@@ -48,8 +48,9 @@ def bounds(s):
         return mn(_a(p["start_lr"]), _a(p["end_lr"])), mx(_a(p["start_lr"]), _a(p["end_lr"]))
     if name in ("StepDecay", "MultiStep", "InverseTime"):
         return _a(0.0), _a(p["lr"])
-    if name == "Exponential":
-        return _a(p["min_lr"]), _a(p["lr"])
+    if name == "Exponential":  # a growth (gamma > 1) rises to max_lr (unbounded without one)
+        cap = _a(np.inf if p["max_lr"] is None else p["max_lr"])
+        return _a(p["min_lr"]), np.where(_a(p["gamma"]) > 1, cap, _a(p["lr"]))
     if name in ("Cosine", "Tanh"):
         return mn(_a(p["peak_lr"]), _a(p["min_lr"])), mx(_a(p["peak_lr"]), _a(p["min_lr"]))
     if name == "CosineRestarts":
@@ -158,7 +159,9 @@ def program_peak(program) -> np.ndarray:
             values = program.tables[t_off + t_len:t_off + 2 * t_len + (1 if opcode == _program.PIECEWISE_CONSTANT else 0)]
             register[dst] = np.asarray(np.max(np.abs(values), initial=0.0))
         elif opcode in lr_operands:
-            register[dst] = functools.reduce(np.maximum, [operand(ops[k]) for k in lr_operands[opcode]], _a(0.0))
+            # an infinite learning-rate operand is "none" (Exponential's max_lr): not a peak
+            values = [np.where(np.isfinite(operand(ops[k])), operand(ops[k]), 0.0) for k in lr_operands[opcode]]
+            register[dst] = functools.reduce(np.maximum, values, _a(0.0))
         elif opcode == _program.SCALE:
             register[dst] = register[src] * operand(ops[0])
         elif opcode == _program.MUL:

@@ -33,6 +33,7 @@ import numpy as np
 
 from .. import _backends
 from .. import schedules as S
+from .._catalogue import FACTORIES
 from .._files import atomic_output
 from .options import write_error
 from .progress import Progress
@@ -45,36 +46,8 @@ QUICK_COLD_SIZES = (10_000,)
 
 
 def _families() -> dict[str, Callable[[int], object]]:
-    """Name -> factory building a representative schedule whose horizon is ``n`` (every family, plus the
-    combinators, each evaluated over a whole run so every phase is exercised)."""
-    def frac(n, x):
-        return max(float(n) * x, 1.0)
-
-    return {
-        "Constant": lambda n: S.Constant(1e-3),
-        "Linear": lambda n: S.Linear(1e-3, 1e-5, n),
-        "StepDecay": lambda n: S.StepDecay(0.1, step_size=frac(n, 0.1), gamma=0.5),
-        "MultiStep": lambda n: S.MultiStep(0.1, milestones=[frac(n, .3), frac(n, .6), frac(n, .9)]),
-        "Exponential": lambda n: S.Exponential(0.1, gamma=0.5, step_size=frac(n, 0.05), min_lr=1e-6),
-        "InverseTime": lambda n: S.InverseTime(0.1, decay_rate=0.5, decay_steps=frac(n, 0.01)),
-        "Polynomial": lambda n: S.Polynomial(1e-3, 1e-5, n, power=2.0),
-        "Cosine": lambda n: S.Cosine(1e-3, n, 1e-5),
-        "CosineRestarts": lambda n: S.CosineRestarts(1e-3, frac(n, 0.05), cycle_mult=2.0, cycle_decay=0.8),
-        "WarmupCosine": lambda n: S.WarmupCosine(3e-4, n, frac(n, 0.02), 3e-5),
-        "WarmupStableDecay": lambda n: S.WarmupStableDecay(3e-4, n, frac(n, 0.02), frac(n, 0.2),
-                                                           decay_shape="1-sqrt"),
-        "OneCycle": lambda n: S.OneCycle(0.1, n),
-        "Cyclic": lambda n: S.Cyclic(1e-4, 1e-3, frac(n, 0.05), mode="triangular2"),
-        "InverseSqrt": lambda n: S.InverseSqrt(1e-3, frac(n, 0.02)),
-        "Tanh": lambda n: S.Tanh(1e-3, n),
-        "PiecewiseConstant": lambda n: S.PiecewiseConstant([frac(n, .25), frac(n, .5), frac(n, .75)],
-                                                           [1e-3, 5e-4, 2.5e-4, 1e-4]),
-        "PiecewiseLinear": lambda n: S.PiecewiseLinear([0, frac(n, 0.1), n], [0, 1e-3, 1e-5]),
-        "join": lambda n: S.join([S.Linear(0, 1e-3, frac(n, 0.1)), S.Cosine(1e-3, frac(n, 0.9))],
-                                 [frac(n, 0.1)]),
-        "with_warmup": lambda n: S.with_warmup(S.Polynomial(1e-3, 0, frac(n, 0.9)), frac(n, 0.1)),
-        "product": lambda n: S.Cosine(1e-3, n) * S.Exponential(1.0, gamma=0.5, step_size=frac(n, 0.5)),
-    }
+    """Name -> factory of a representative schedule whose horizon is ``n`` (the shared catalogue)."""
+    return dict(FACTORIES)
 
 
 def family_names() -> list[str]:

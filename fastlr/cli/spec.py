@@ -8,8 +8,11 @@ import textwrap
 
 import numpy as np
 
+from .. import compat
 from .. import presets as P
 from .. import schedules as S
+from .._plateau import plateau
+from .._save import save_curve
 from .._spec import parse_spec, signature_text
 
 
@@ -92,6 +95,15 @@ def list_lines(width: int = 100) -> list[str]:
     lines += ["", "Presets (fastlr.presets):", ""]
     for name in P.__all__:
         lines += entry(signature_text(getattr(P, name)), doc_summary(getattr(P, name)))
+    lines += ["", "Beyond schedules:", ""]
+    for function in (plateau, save_curve):
+        lines += entry(signature_text(function), doc_summary(function))
+    lines += ["", "The anchors' own names (fastlr.compat: each reproduces its library, quirks included):"]
+    for namespace, functions in compat.listing():
+        lines += ["", f"  {namespace}:"]
+        for name, summary in functions:
+            lines += [f"    {name}: {summary}"] if len(name) + len(summary) < width - 6 else \
+                [f"    {name}"] + [f"        {line}" for line in textwrap.wrap(summary, width=width - 10)]
     lines += ["", "SPEC examples:",
               "  fastlr curve 'WarmupCosine(peak_lr=3e-4, total_steps=100_000, warmup_steps=2_000)'",
               "  fastlr curve 'join([Linear(0, 1e-3, 500), Cosine(1e-3, 9_500)], [500])' --out lr.csv",

@@ -229,7 +229,8 @@ FASTLR_INLINE V pow_unit_t(V x, double y) {
 // k * 2**-104 of a rounding midpoint), and within an ulp up to k = 2**53. No libm: a pinned value
 // (peak * decay ** i at a restart, lr * gamma ** count at a milestone) is the same on every CPU.
 // Dekker's product (no FMA) keeps even the subnormal results identical across builds; a product
-// beyond 2**995 (where the split would overflow) drops its error term, the same way everywhere.
+// beyond 2**995 (where the split would overflow, up to inf for a growth) is p itself with no low
+// part, the same way everywhere.
 template <class V>
 FASTLR_INLINE void dd_mul_t(V xh, V xl, V yh, V yl, V& rh, V& rl) {
     constexpr double split = 134217729.0;  // 2**27 + 1
@@ -238,11 +239,11 @@ FASTLR_INLINE void dd_mul_t(V xh, V xl, V yh, V yl, V& rh, V& rl) {
     const V xhi = cx - (cx - xh), yhi = cy - (cy - yh);
     const V xlo = xh - xhi, ylo = yh - yhi;
     V e = (((xhi * yhi - p) + xhi * ylo) + xlo * yhi) + xlo * ylo;
-    e = fabs_(p) <= 0x1p995 ? e : vconst<V>(0.0);
     e = e + (xh * yl + xl * yh);
     const V s = p + e;
-    rh = s;
-    rl = e - (s - p);
+    const auto in_range = fabs_(p) <= 0x1p995;
+    rh = in_range ? s : p;
+    rl = in_range ? V(e - (s - p)) : vconst<V>(0.0);
 }
 
 FASTLR_INLINE bool any_(bool m) { return m; }

@@ -30,7 +30,7 @@ inline int opcode_operands(int64_t code) {
         case op::LINEAR: return 3;
         case op::STEP_DECAY: return 3;
         case op::MULTI_STEP: return 2;
-        case op::EXPONENTIAL: return 4;
+        case op::EXPONENTIAL: return 5;
         case op::INVERSE_TIME: return 3;
         case op::POLYNOMIAL: return 4;
         case op::COSINE: return 3;

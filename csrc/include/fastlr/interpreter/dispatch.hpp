@@ -100,13 +100,14 @@ inline void run_instruction(Block& b, const int64_t* ins) {
         }
         case op::EXPONENTIAL: {
             const int64_t* o = ins + kFieldOps;
-            if (mode == 1 && b.op_const[o[0]] && b.op_const[o[1]] && b.op_const[o[2]] && b.op_const[o[3]] && n > 0) {
-                // the staircase is StepDecay floored at min_lr
+            if (mode == 1 && b.op_const[o[0]] && b.op_const[o[1]] && b.op_const[o[2]] && b.op_const[o[3]] &&
+                b.op_const[o[4]] && n > 0) {
+                // the staircase is StepDecay clamped to [min_lr, max_lr]
                 double* dst = b.wreg[ins[1]];
                 step_decay_const(b.reg[ins[2]], b.opp[o[0]][0], b.opp[o[1]][0], b.opp[o[2]][0], b.take_scratch(),
                                  dst, n);
-                const double min_lr = b.opp[o[3]][0];
-                for (int64_t i = 0; i < n; ++i) dst[i] = dmax(dst[i], min_lr);
+                const double min_lr = b.opp[o[3]][0], max_lr = b.opp[o[4]][0];
+                for (int64_t i = 0; i < n; ++i) dst[i] = dmin(dmax(dst[i], min_lr), max_lr);
                 return;
             }
             break;  // visit_family below
