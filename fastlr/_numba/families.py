@@ -321,6 +321,7 @@ def exponential(row, regs, ops, const, tables, scratch, n):
     g = ops[row[9]]
     s = ops[row[10]]
     mn = ops[row[11]]
+    mx = ops[row[12]]
     if row[5] == 1:  # staircase: an integer power, once per run of one exponent
         last_e = -1.0
         last_g = math.nan
@@ -331,22 +332,12 @@ def exponential(row, regs, ops, const, tables, scratch, n):
                 last_e = e
                 last_g = g[i]
                 pw = ipow(last_g, e)
-            d[i] = dmax(lr[i] * pw, mn[i])
+            d[i] = dmin(dmax(lr[i] * pw, mn[i]), mx[i])
         return True
     lhi = ops[row[LOG_HI_FIELD]]
     llo = ops[row[LOG_LO_FIELD]]
-    if all_const(const, row, 4):
-        lr0 = lr[0]
-        g0 = g[0]
-        s0 = s[0]
-        mn0 = mn[0]
-        lhi0 = lhi[0]
-        llo0 = llo[0]
-        for i in range(n):
-            d[i] = dmax(lr0 * pow_log(g0, t[i] / s0, lhi0, llo0), mn0)
-    else:
-        for i in range(n):
-            d[i] = dmax(lr[i] * pow_log(g[i], t[i] / s[i], lhi[i], llo[i]), mn[i])
+    for i in range(n):
+        d[i] = dmin(dmax(lr[i] * pow_log(g[i], t[i] / s[i], lhi[i], llo[i]), mn[i]), mx[i])
     return True
 
 

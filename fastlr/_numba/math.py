@@ -299,26 +299,20 @@ def pow_unit_fin(x, y, y_log_x):
 
 
 @njit(**HELPER)
-def _two_prod(a, b):
-    """``(p, e)`` with ``a * b = p + e`` exactly (Veltkamp/Dekker); ``e = 0`` where the split could
-    overflow."""
-    p = a * b
+def _dd_mul(xh, xl, yh, yl):
+    """The double-double product, renormalised (Dekker's exact product ``xh * yh = p + e``, Veltkamp's
+    split); ``(p, 0)`` where ``|p| > 2**995``, beyond which the split would overflow (a growth heading
+    for inf), as in every backend."""
+    p = xh * yh
     if not (abs(p) <= 2.0 ** 995):
         return p, 0.0
-    t = SPLIT * a
-    ah = t - (t - a)
-    al = a - ah
-    t = SPLIT * b
-    bh = t - (t - b)
-    bl = b - bh
+    t = SPLIT * xh
+    ah = t - (t - xh)
+    al = xh - ah
+    t = SPLIT * yh
+    bh = t - (t - yh)
+    bl = yh - bh
     e = (((ah * bh - p) + ah * bl) + al * bh) + al * bl
-    return p, e
-
-
-@njit(**HELPER)
-def _dd_mul(xh, xl, yh, yl):
-    """The double-double product, renormalised."""
-    p, e = _two_prod(xh, yh)
     e = e + (xh * yl + xl * yh)
     s = p + e
     return s, e - (s - p)
