@@ -4,6 +4,7 @@
 * ``families``: one block loop per family and one for the combinators, as the C++ core's families;
 * ``interpreter``: the block walk and its entry points, one compiled kernel per family (plus one for
   composites of several families), each compiled on its first use and cached by numba on disk;
+* ``plateau``: ReduceLROnPlateau over metric histories, the C++ core's scan;
 * this module: the Python side. It converts a program once (read-only canonical arrays, the logarithms
   that the powers of Exponential and Cyclic need), canonicalises the arguments of a call (so that every
   call of a family reuses its one compiled kernel), and splits large calls into chunks of whole blocks
@@ -253,7 +254,7 @@ def _call(prep: _Prepared, *args) -> None:
             return
         t0 = time.perf_counter()
         with warnings.catch_warnings():
-            # numba flags the tuple of block loops that a kernel unrolls as an experimental feature
+            # numba flags a function passed as an argument (the block loop handed to drive) as experimental
             warnings.filterwarnings("ignore", message="First-class function type feature is experimental")
             prep.kernel(*args)
         seconds = time.perf_counter() - t0
