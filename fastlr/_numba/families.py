@@ -376,10 +376,17 @@ def polynomial(row, regs, ops, const, tables, scratch, n):
             x = polynomial_base(t[i], tt[i])
             d[i] = blend(b[i], a[i], x * x)
         return True
-    if const[row[11]] and y != 0.0 and y != 0.5:  # the C++ core's PolynomialF<3>: no tests of the power
+    if const[row[11]] and y != 0.0 and y != 0.5:
+        # the C++ core's PolynomialF<3>: no tests of the power, in passes over the block (the base, its
+        # log, the exp): shorter dependency chains that overlap across elements
+        base = scratch[0]
+        y_log = scratch[1]
         for i in range(n):
-            x = polynomial_base(t[i], tt[i])
-            d[i] = blend(b[i], a[i], pow_unit_exp_fin(x, y * log(x)))
+            base[i] = polynomial_base(t[i], tt[i])
+        for i in range(n):
+            y_log[i] = y * log(base[i])
+        for i in range(n):
+            d[i] = blend(b[i], a[i], pow_unit_exp_fin(base[i], y_log[i]))
         return True
     polynomial_any_power(d, t, a, b, tt, pw, n)
     return True
