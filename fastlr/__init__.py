@@ -23,6 +23,7 @@ from ._backends import (
     set_num_threads,
     use_backend,
 )
+from ._lr_range import lr_range, suggest_lr
 from ._plateau import plateau
 from ._save import save_curve
 from ._version import __version__ as __version__
@@ -86,12 +87,14 @@ __all__ = [
     "get_num_threads",
     "groups",
     "join",
+    "lr_range",
     "plateau",
     "presets",
     "save_curve",
     "set_backend",
     "set_num_threads",
     "show_config",
+    "suggest_lr",
     "use_backend",
     "with_warmup",
 ]

@@ -15,6 +15,7 @@ EXAMPLES = {
     "numpy_per_element_lr.py": ("OK: loss", False),
     "sparse_embedding_rows.py": ("OK: ", True),
     "torch_layerwise_decay.py": ("OK: loss", True),
+    "torch_lr_range_test.py": ("OK: loss", True),
 }
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from .. import compat
 from .. import presets as P
 from .. import schedules as S
+from .._lr_range import lr_range, suggest_lr
 from .._plateau import plateau
 from .._save import save_curve
 from .._spec import parse_spec, signature_text
@@ -96,7 +97,7 @@ def list_lines(width: int = 100) -> list[str]:
     for name in P.__all__:
         lines += entry(signature_text(getattr(P, name)), doc_summary(getattr(P, name)))
     lines += ["", "Beyond schedules:", ""]
-    for function in (plateau, save_curve):
+    for function in (plateau, lr_range, suggest_lr, save_curve):
         lines += entry(signature_text(function), doc_summary(function))
     lines += ["", "The anchors' own names (fastlr.compat: each reproduces its library, quirks included):"]
     for namespace, functions in compat.listing():
