@@ -135,11 +135,10 @@ class _Prepared:
 
 
 def _prepared(program) -> _Prepared:
-    # a Program is a frozen dataclass: the conversion rides on its instance dict, and dies with it
-    prep = program.__dict__.get("_numba_prepared")
+    # the conversion lives in the program's cache of backend data, and dies with it
+    prep = program.backend_data.get("numba")
     if prep is None:
-        prep = _Prepared(program)
-        program.__dict__["_numba_prepared"] = prep
+        prep = program.backend_data["numba"] = _Prepared(program)
     return prep
 
 
