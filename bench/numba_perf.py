@@ -20,15 +20,26 @@ import fastlr  # noqa: E402
 
 
 def families(n):
+    """Every family, with the parameters of a training run of ``n`` steps."""
     return {
-        "WarmupCosine": fastlr.WarmupCosine(peak_lr=3e-4, total_steps=n, warmup_steps=n // 50, min_lr=3e-5),
-        "Cosine": fastlr.Cosine(1.0, n, 0.01),
+        "Constant": fastlr.Constant(0.1),
         "Linear": fastlr.Linear(1.0, 0.0, n),
         "StepDecay": fastlr.StepDecay(1.0, step_size=n // 10, gamma=0.5),
-        "CosineRestarts": fastlr.CosineRestarts(peak_lr=1.0, cycle_steps=1_000, cycle_mult=2.0, min_lr=0.01),
-        "OneCycle": fastlr.OneCycle(max_lr=1.0, total_steps=n),
+        "MultiStep": fastlr.MultiStep(1.0, milestones=[n // 4, n // 2, 3 * n // 4], gamma=0.1),
         "Exponential": fastlr.Exponential(1.0, gamma=0.999999, min_lr=1e-3),
+        "InverseTime": fastlr.InverseTime(1.0, decay_rate=0.5, decay_steps=n // 100),
+        "Polynomial": fastlr.Polynomial(1.0, 0.0, n, power=1.5),
+        "Cosine": fastlr.Cosine(1.0, n, 0.01),
+        "CosineRestarts": fastlr.CosineRestarts(peak_lr=1.0, cycle_steps=1_000, cycle_mult=2.0, min_lr=0.01),
+        "WarmupCosine": fastlr.WarmupCosine(peak_lr=3e-4, total_steps=n, warmup_steps=n // 50, min_lr=3e-5),
+        "WarmupStableDecay": fastlr.WarmupStableDecay(peak_lr=1.0, total_steps=n, warmup_steps=n // 50,
+                                                      decay_steps=n // 5),
+        "OneCycle": fastlr.OneCycle(max_lr=1.0, total_steps=n),
+        "Cyclic": fastlr.Cyclic(0.1, 1.0, step_size_up=2_000, mode="exp_range", gamma=0.99999),
+        "InverseSqrt": fastlr.InverseSqrt(1.0, warmup_steps=n // 100),
         "Tanh": fastlr.Tanh(1.0, n, 0.01),
+        "PiecewiseConstant": fastlr.PiecewiseConstant([n // 3, 2 * n // 3], [1.0, 0.5, 0.1]),
+        "PiecewiseLinear": fastlr.PiecewiseLinear([0, n // 10, n], [0.0, 1.0, 0.1]),
     }
 
 
