@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
-from test_oracles import RTOL_PEAK
+from test_oracles import RTOL_PEAK, require_pinned_torch_sequential
 from tolerance import schedule_peak
 
 import fastlr
@@ -157,6 +157,7 @@ def test_cosine_annealing_periods_and_hold():
     ([("ExponentialLR", dict(gamma=0.9)), ("ConstantLR", dict(factor=0.5, total_iters=0))], [3]),  # closed form at 3
 ])
 def test_sequential(children, milestones):
+    require_pinned_torch_sequential("SequentialLR")
     lrs = [1.0, 0.2]
 
     def make(o):

@@ -45,7 +45,8 @@ python -c "import xdist" 2>/dev/null && xdist=(-n "$WORKERS")
 
 section "the README's test suite (CI profile)"
 start=$SECONDS
-CI=true timeout "${SUITE_TIMEOUT:-300}" python -m pytest -q -p no:cacheprovider "${xdist[@]}" \
+# JAX on the CPU for the oracle tests: one GPU shared by many pytest workers would run out of memory
+CI=true JAX_PLATFORMS=cpu timeout "${SUITE_TIMEOUT:-300}" python -m pytest -q -p no:cacheprovider "${xdist[@]}" \
   -W ignore::DeprecationWarning --junitxml="$OUT/suite.xml" 2>&1 | tail -40 || status=1
 echo "suite: $((SECONDS - start)) s"
 
@@ -57,15 +58,19 @@ try:
 except ImportError:
     from numpy.core import _multiarray_umath as u
 print(' '.join(f for f in u.__cpu_dispatch__ if 'AVX512' in f or f == 'X86_V4'))")"
+if [[ -z "${SKIP_AGREEMENT:-}" ]]; then
 section "agreement tests, NPY_DISABLE_CPU_FEATURES='$avx512'"
 CI=true NPY_DISABLE_CPU_FEATURES="$avx512" timeout 120 python -m pytest -q -p no:cacheprovider "${xdist[@]}" \
   "${agreement[@]}" 2>&1 | tail -8 || status=1
 section "agreement tests, FASTLR_TEST_LIBM_JITTER=1"
 CI=true FASTLR_TEST_LIBM_JITTER=1 timeout 120 python -m pytest -q -p no:cacheprovider "${xdist[@]}" \
   "${agreement[@]}" 2>&1 | tail -8 || status=1
+fi
 
-section "accuracy against exact math (ulps of the peak)"
-(cd tests && timeout 120 python exact.py) || status=1
+if [[ -z "${SKIP_REPORT:-}" ]]; then
+  section "accuracy against exact math (ulps of the peak)"
+  (cd tests && timeout 120 python exact.py) || status=1
+fi
 
 echo "device check exit status: $status"
 exit "$status"
