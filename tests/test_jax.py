@@ -18,6 +18,7 @@ from strategies import (
     step_arrays,
     universe_shapes,
 )
+from tolerance import TOLERANCE
 
 import fastlr
 from fastlr import array_api as fa
@@ -32,10 +33,11 @@ optax = pytest.importorskip("optax")
 # float32 ulps of the schedule's peak (the rounding of each operation). The slack is the reference's
 # own change under those perturbations, so a steep or periodic schedule at a large t gets what float32
 # can give and no more.
-FLOAT32_COMPUTE = {"step_relative": 2.0**-18, "peak_ulps32": 4}
+FLOAT32_COMPUTE = {"step_relative": TOLERANCE["float32_compute_step_relative"],
+                   "peak_ulps32": TOLERANCE["float32_compute_peak_ulps32"]}
 # XLA (JAX x64 on CPU) divides by a broadcast scalar through its reciprocal, one ulp off a correctly
 # rounded quotient: the same rule with a step within a few float64 ulps, then the float64 row.
-XLA_FLOAT64_STEP_RELATIVE = 2.0**-50
+XLA_FLOAT64_STEP_RELATIVE = TOLERANCE["xla_float64_step_relative"]
 
 
 def _rounded_to_float32(value):

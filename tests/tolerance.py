@@ -29,6 +29,14 @@ TOLERANCE = {
     # an anchor library's own result (torch, optax, transformers) against fastlr's, relative to the
     # peak: the anchors step through recursive updates or float32 counts that accumulate rounding
     "anchor_rel_peak": 1e-12,
+    # a library that computes in float32 (JAX without x64, torch on MPS): the reference of the
+    # float32-rounded parameters at a step within this relative distance of t (every phase position
+    # carries a float32 rounding of t), plus this many float32 ulps of the peak
+    "float32_compute_step_relative": 2.0**-18,
+    "float32_compute_peak_ulps32": 4,
+    # XLA's float64 division by a broadcast scalar (its reciprocal, an ulp off): the step within this
+    # relative distance, then the float64 row
+    "xla_float64_step_relative": 2.0**-50,
 }
 
 
