@@ -109,7 +109,7 @@ def test_piecewise_constant_keeps_the_old_value_at_the_boundary():
 @pytest.mark.parametrize("call, match", [
     (lambda: ck.PolynomialDecay(1.0, 4, cycle=True), "pass horizon"),
     (lambda: ck.CosineDecayRestarts(1.0, 4, m_mul=0.5, alpha=0.1), "alpha=0.1 with m_mul=0.5"),
-    (lambda: ck.ExponentialDecay(1.0, 4, 1.5), "growth"),
+    (lambda: ck.ExponentialDecay(1.0, 4, 1.5)(10**6), "overflows float64"),
     (lambda: ck.CosineDecay(1.0, 0), "decay_steps must be > 0"),
     (lambda: ck.PiecewiseConstantDecay([2, 4], [1.0, 0.5]), "len\\(values\\)"),
     (lambda: ck.PiecewiseConstantDecay([4, 2], [1.0, 0.5, 0.1]), "increasing"),

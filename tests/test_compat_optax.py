@@ -45,6 +45,9 @@ CASES = [
     ("exponential_decay", 5, (1.0, 0, 0.5), {}),  # transition_steps 0: constant init
     ("exponential_decay", 5, (1.0, 2, 1.0), dict(end_value=0.5)),  # rate 1: min(init, end)
     ("exponential_decay", 14, (0.5, 2, 2.0), dict(staircase=True, end_value=3.0, transition_begin=1)),  # growth
+    ("exponential_decay", 40, (1e-3, 3, 1.5), dict(end_value=0.02, transition_begin=2)),  # continuous, capped
+    ("exponential_decay", 40, (1e-3, 3, 1.5), {}),  # uncapped growth (far from overflow here)
+    ("exponential_decay", 40, (1e-3, 3, 1.5), dict(staircase=True)),
     ("exponential_decay", 8, (0.5, 1, 2.0), dict(staircase=True, end_value=0.4)),
     ("cosine_decay_schedule", 7, (1.0, 4), dict(alpha=0.1)),
     ("cosine_decay_schedule", 7, (2.0, 4), dict(exponent=2.0)),
@@ -124,8 +127,7 @@ def test_sgdr_and_join():
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: co.exponential_decay(1.0, 2, 1.5), "growth.*not supported"),
-    (lambda: co.exponential_decay(1.0, 2, 1.5, staircase=True), "growth"),
+    (lambda: co.exponential_decay(1.0, 2, 1.5)(10_000), "overflows float64"),
     (lambda: co.cosine_decay_schedule(1.0, 4, alpha=0.1, exponent=2.0), "exponent=2 with alpha=0.1"),
     (lambda: co.cosine_decay_schedule(1.0, 4, exponent=1.5), "exponent=1.5"),
     (lambda: co.cosine_decay_schedule(1.0, 0), "decay_steps must be > 0"),

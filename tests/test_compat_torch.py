@@ -78,6 +78,7 @@ CASES = [
     ("ExponentialLR", dict(gamma=0.9), [1.0, 1e-3], 50),
     ("ExponentialLR", dict(gamma=1.0), [1.0], 4),
     ("ExponentialLR", dict(gamma=0.0), [1.0], 4),
+    ("ExponentialLR", dict(gamma=1.05), [1e-4, 1e-3], 60),  # growth
     ("PolynomialLR", dict(total_iters=4, power=2.0), [1.0], 8),
     ("PolynomialLR", dict(total_iters=7, power=0.5), [1.0, 2.0], 10),
     ("PolynomialLR", dict(total_iters=0, power=1.0), [1.0], 4),
@@ -274,7 +275,7 @@ def test_from_current_needs_a_time_offset():
 
 @pytest.mark.parametrize("call, match", [
     (lambda: ct.StepLR(0.1, 3, gamma=1.5), "gamma=1.5 > 1.*not supported"),
-    (lambda: ct.ExponentialLR(0.1, gamma=1.01), "growth"),
+    (lambda: ct.ExponentialLR(0.1, gamma=1.01)(10**6), "overflows float64"),
     (lambda: ct.StepLR(0.1, 3, last_epoch=4), "last_epoch=4"),
     (lambda: ct.StepLR(0.1, 0), "step_size must be > 0"),
     (lambda: ct.StepLR(-0.1, 3), "lr must be >= 0"),

@@ -79,13 +79,13 @@ def CosineDecayRestarts(initial_learning_rate: float, first_decay_steps: int, t_
 def ExponentialDecay(initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False,
                      name: str = "ExponentialDecay") -> Schedule:
     """``init * decay_rate ** (t / D)`` (``floor(t / D)`` if ``staircase``): ``Exponential``; no floor.
-    ``decay_rate > 1`` (unbounded growth) is refused; 0 is ``init`` then 0 (staircase) or refused."""
+    ``decay_rate > 1`` grows (refused at the steps where it would overflow float64); 0 is ``init`` then 0."""
     owner = "ExponentialDecay"
     init = _lr(owner, initial_learning_rate)
     decay_steps = _steps(owner, "decay_steps", decay_steps)
     rate = number(owner, "decay_rate", decay_rate, minimum=0)
-    if rate > 1:
-        raise unsupported(owner, f"decay_rate={rate:g} > 1 (unbounded growth)", "a growth option in Exponential")
+    if rate > 1 and init == 0:
+        return PiecewiseConstant([], [0.0])  # 0 * rate ** e stays 0
     if rate == 0:
         if staircase:
             return PiecewiseConstant([decay_steps], [init, 0.0])

@@ -8,7 +8,6 @@ Parameters are scalars, as in optax (fastlr's families take arrays too: use them
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
@@ -46,9 +45,6 @@ __all__ = [
     "warmup_exponential_decay_schedule",
 ]
 
-# a growing staircase (exponential_decay with decay_rate > 1, staircase, end_value) is a finite table;
-# past this many stairs it is refused rather than built
-MAX_STAIRS = 100_000
 # cosine_decay_schedule's ``exponent`` as a product of that many cosines, at most
 MAX_EXPONENT = 16
 
@@ -221,8 +217,8 @@ def exponential_decay(init_value: float, transition_steps: int, decay_rate: floa
     ``init`` before; ``end_value`` bounds it (below for a decay, above for growth).
 
     ``transition_steps <= 0`` or ``decay_rate == 0``: the constant ``init`` (optax's rule). Growth
-    (``decay_rate > 1``) is exact as a finite table when ``staircase`` and ``end_value`` bound it;
-    continuous or unbounded growth is refused."""
+    (``decay_rate > 1``) is ``Exponential``'s, capped by ``end_value``; an uncapped growth is refused
+    at the steps where it would overflow float64 (where optax returns inf)."""
     owner = "exponential_decay"
     init = _lr(owner, "init_value", init_value)
     steps = number(owner, "transition_steps", transition_steps)
@@ -241,19 +237,9 @@ def exponential_decay(init_value: float, transition_steps: int, decay_rate: floa
             raise ValueError(f"{owner}: end_value must be >= 0, got {describe(end)}")
         if end <= init or rate == 1:
             return Constant(min(init, end))  # min(value, end) with value >= init
-    if rate == 1:
-        return Constant(init)
-    if not staircase or end is None:
-        raise unsupported(owner, f"decay_rate={rate:g} > 1 (growth) without staircase and end_value",
-                          "a growth option in Exponential")
-    stairs = math.ceil(math.log(end / init) / math.log(rate)) if init > 0 else 0
-    if stairs > MAX_STAIRS:
-        raise unsupported(owner, f"a growing staircase of {stairs} stairs", "a growth option in Exponential")
-    values = [min(init * rate**k, end) for k in range(stairs + 1)]
-    while len(values) > 1 and values[-2] >= end:
-        values.pop()
-    boundaries = [begin + steps * k for k in range(1, len(values))]
-    return PiecewiseConstant(boundaries, values)
+    if rate == 1 or init == 0:
+        return Constant(init)  # 0 * rate ** e stays 0
+    return _after(begin, Constant(init), Exponential(init, rate, steps, staircase, 0.0, max_lr=end))
 
 
 def _cosine_decay(owner: str, init: float, decay_steps: float, alpha: float, exponent: float) -> Schedule:

@@ -124,13 +124,12 @@ def LinearLR(lr: ArrayLike, start_factor: float = 1.0 / 3, end_factor: float = 1
 
 
 def ExponentialLR(lr: ArrayLike, gamma: float, last_epoch: int = -1) -> Schedule:
-    """``lr * gamma ** t``: ``Exponential``. ``gamma = 0`` is ``lr`` then 0; ``gamma > 1`` is refused."""
+    """``lr * gamma ** t``: ``Exponential``. ``gamma = 0`` is ``lr`` then 0; ``gamma > 1`` grows, refused at
+    the steps where it would overflow float64 (where torch reaches inf)."""
     owner = "ExponentialLR"
     no_resume(owner, last_epoch)
     lr = lr_param(owner, lr)
     gamma = number(owner, "gamma", gamma, minimum=0)
-    if gamma > 1:
-        raise unsupported(owner, f"gamma={gamma:g} > 1 (unbounded growth)", "a growth option in Exponential")
     if gamma == 0:
         return powers_table(owner, lr, 0.0, [1.0])
     return Exponential(lr, gamma)
