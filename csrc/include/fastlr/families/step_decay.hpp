@@ -27,6 +27,13 @@ struct StepDecayF {
 inline void step_decay_const(const double* t, double lr, double gamma, double step, double* e, double* dst,
                              int64_t n) {
     for (int64_t i = 0; i < n; ++i) e[i] = floor_(t[i] / step);
+    double lo, hi;
+    min_max_(e, n, lo, hi);
+    if (lo == hi) {  // one stair (most blocks of a curve): a plain fill
+        const double value = lr * ipow_(gamma, lo);
+        for (int64_t i = 0; i < n; ++i) dst[i] = value;
+        return;
+    }
     double last = NAN, value = 0.0;
     for (int64_t i = 0; i < n; ++i) {
         if (!(e[i] == last)) { last = e[i]; value = lr * ipow_(gamma, last); }
