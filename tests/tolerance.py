@@ -198,8 +198,3 @@ def float32_allowed(rounded) -> np.ndarray:
 def invariant_slack(schedule) -> np.ndarray:
     """The slack of an invariant (bounds, monotonicity), element by element."""
     return peak_allowance(peak(schedule), TOLERANCE["invariant_peak_ulps"])
-
-
-def anchor_allowance(schedule) -> float:
-    """The allowance of an anchor library's result against fastlr's (absolute, from the peak)."""
-    return TOLERANCE["anchor_rel_peak"] * schedule_peak(schedule)

@@ -172,18 +172,24 @@ def _interpolate(kind: str, bounds: list[float], values: list[float]) -> Schedul
     return Join(parts, starts[1:]) if len(parts) > 1 else parts[0]
 
 
-def linear_onecycle_schedule(transition_steps: int, peak_value: float, pct_start: float = 0.3,
-                             pct_final: float = 0.85, div_factor: float = 25.0,
-                             final_div_factor: float = 1e4) -> Schedule:
-    """Three linear phases through ``peak/div`` (t = 0), ``peak`` (``int(pct_start T)``), ``peak/div``
-    (``int(pct_final T)``) and ``peak/(div * final_div)`` (T), held after: a ``PiecewiseLinear``."""
-    owner = "linear_onecycle_schedule"
+def _onecycle_args(owner, transition_steps, peak_value, div_factor, final_div_factor):
+    """The checked arguments the two one-cycle schedules share: (steps, peak, div, final_div)."""
     steps = number(owner, "transition_steps", transition_steps)
     if steps <= 0:
         raise ValueError(f"{owner}: transition_steps must be > 0, got {describe(transition_steps)}")
     peak = _lr(owner, "peak_value", peak_value)
     div = number(owner, "div_factor", div_factor, minimum=0, strict=True)
     final_div = number(owner, "final_div_factor", final_div_factor, minimum=0, strict=True)
+    return steps, peak, div, final_div
+
+
+def linear_onecycle_schedule(transition_steps: int, peak_value: float, pct_start: float = 0.3,
+                             pct_final: float = 0.85, div_factor: float = 25.0,
+                             final_div_factor: float = 1e4) -> Schedule:
+    """Three linear phases through ``peak/div`` (t = 0), ``peak`` (``int(pct_start T)``), ``peak/div``
+    (``int(pct_final T)``) and ``peak/(div * final_div)`` (T), held after: a ``PiecewiseLinear``."""
+    steps, peak, div, final_div = _onecycle_args("linear_onecycle_schedule", transition_steps, peak_value,
+                                                 div_factor, final_div_factor)
     table = {int(pct_start * steps): div, int(pct_final * steps): 1.0 / div, transition_steps: 1.0 / final_div}
     return piecewise_interpolate_schedule("linear", peak / div, table)
 
@@ -197,13 +203,8 @@ def cosine_onecycle_schedule(transition_steps: int, peak_value: float, pct_start
     pct_start=(P + 1)/(T + 1), div, final_div)`` (e.g. optax's ``cosine_onecycle(5, pct_start=0.4)`` is
     ``OneCycle(total_steps=6, pct_start=0.5)``), which is what this returns when ``0 < P < T``; an empty
     phase (``P = 0``, or ``P = T`` where optax's dict keeps only the last scale) is a join of segments."""
-    owner = "cosine_onecycle_schedule"
-    steps = number(owner, "transition_steps", transition_steps)
-    if steps <= 0:
-        raise ValueError(f"{owner}: transition_steps must be > 0, got {describe(transition_steps)}")
-    peak = _lr(owner, "peak_value", peak_value)
-    div = number(owner, "div_factor", div_factor, minimum=0, strict=True)
-    final_div = number(owner, "final_div_factor", final_div_factor, minimum=0, strict=True)
+    steps, peak, div, final_div = _onecycle_args("cosine_onecycle_schedule", transition_steps, peak_value,
+                                                 div_factor, final_div_factor)
     turn = int(pct_start * steps)
     if 0 < turn < steps and float(steps).is_integer():
         return OneCycle(peak, steps + 1, (turn + 1) / (steps + 1), div, final_div)
