@@ -539,6 +539,9 @@ def _check_steps(xp, t) -> None:
     if is_traced(t) or math.prod(t.shape) == 0:
         return
     if xp.isdtype(dtype, "integral"):
+        # one reduction over the steps (a single read of them on a device); located only when bad
+        if not bool(xp.min(t) < 0):
+            return
         bad = t < 0
     else:
         bad = xp.logical_not(xp.logical_and(t >= 0, xp.isfinite(t)))
@@ -574,8 +577,9 @@ def _torch_cpu_plain(t) -> bool:
 def call(schedule, t, out=None, dtype=None, params: Optional[dict] = None, runner=None):
     """``schedule(t)`` for a non-numpy array ``t``: an array of ``t``'s library on ``t``'s device.
 
-    ``runner(t, ctx, operands)``, when given, replaces ``run`` (a compiled form of it); it receives the
-    validated steps as they are and returns the result register."""
+    ``runner(t, ctx, operands, shape, dtype, out)``, when given, replaces ``run`` and ``finish`` (a
+    compiled form of both, so that the result is stored into ``out`` by the same kernel); it receives
+    the validated steps as they are and returns what ``finish`` returns."""
     api = compat()
     try:
         xp = api.array_namespace(t)
@@ -609,19 +613,24 @@ def call(schedule, t, out=None, dtype=None, params: Optional[dict] = None, runne
     operands = device_operands(program, ctx)
     if params:
         operands = _substitute(program, operands, params, ctx, schedule)
-    if runner is None:
-        value = run(program, xp.astype(t, ctx.dtype), ctx, operands)
-    else:
-        value = runner(t, ctx, operands)
+    if runner is not None:
+        return runner(t, ctx, operands, shape, requested, out)
+    return finish(ctx, run(program, xp.astype(t, ctx.dtype), ctx, operands), shape, requested, out)
+
+
+def finish(ctx: _Context, value, shape: tuple, dtype, out):
+    """The result register ``value`` broadcast to ``shape`` in ``dtype``, stored into ``out`` when given
+    (traceable: ``fastlr.torch.fused`` compiles it with ``run``)."""
+    xp = ctx.xp
+    if out is not None and library_name(xp) == "torch":
+        out.copy_(value)  # broadcasts and rounds in the store
+        return out
     if tuple(value.shape) != shape:
-        value = value + xp.zeros(shape, dtype=ctx.dtype, **({} if device is None else {"device": device}))
-    value = xp.astype(value, requested)
+        value = value + xp.zeros(shape, dtype=ctx.dtype, **({} if ctx.device is None else {"device": ctx.device}))
+    value = xp.astype(value, dtype)
     if out is None:
         return value
-    if library_name(xp) == "torch":
-        out.copy_(value)
-    else:
-        out[...] = value
+    out[...] = value
     return out
 
 

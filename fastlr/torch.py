@@ -206,7 +206,8 @@ def fused(schedule: Schedule, **compile_options: Any):
     params=None)``, the same contract as ``fastlr.array_api.evaluate`` (validation, ``out=`` in place,
     ``params=`` replacing parameters by name), with the evaluation itself compiled by ``torch.compile``
     (``fullgraph=True``; ``compile_options`` are passed on). On CUDA this fuses the program into a few
-    elementwise kernels: one read of the steps and array parameters, one write of the result.
+    elementwise kernels: one read of the steps and array parameters, one write of the result (into
+    ``out`` itself when given).
 
     The first call with a new device, dtype or shape compiles (seconds); later calls reuse it. Steps are
     validated before the kernel runs (one reduction and one host synchronisation per call).
@@ -218,15 +219,16 @@ def fused(schedule: Schedule, **compile_options: Any):
     decoded = _array_api.decode(schedule._program())
     xp = _array_api.compat().array_namespace(torch.zeros(0))
 
-    def body(t, dtype, operands):
-        ctx = _array_api._Context(xp, dtype, t.device)
-        return _array_api.run(decoded, t.to(dtype), ctx, operands)
+    def body(t, compute_dtype, operands, shape, dtype, out):
+        ctx = _array_api._Context(xp, compute_dtype, t.device)
+        value = _array_api.run(decoded, t.to(compute_dtype), ctx, operands)
+        return _array_api.finish(ctx, value, shape, dtype, out)
 
     options = {"fullgraph": True, **compile_options}
     kernel = torch.compile(body, **options)
 
-    def runner(t, ctx, operands):
-        return kernel(t, ctx.dtype, list(operands))
+    def runner(t, ctx, operands, shape, dtype, out):
+        return kernel(t, ctx.dtype, list(operands), shape, dtype, out)
 
     def evaluate(t, *, out=None, dtype=None, params=None):
         if not isinstance(t, torch.Tensor):
