@@ -39,6 +39,7 @@ from .schedules import (
     Join,
     Linear,
     MultiStep,
+    Offset,
     OneCycle,
     PiecewiseConstant,
     PiecewiseLinear,
@@ -53,6 +54,7 @@ from .schedules import (
     WithWarmup,
     from_dict,
     join,
+    offset,
     with_warmup,
 )
 
@@ -68,6 +70,7 @@ __all__ = [
     "Join",
     "Linear",
     "MultiStep",
+    "Offset",
     "OneCycle",
     "PiecewiseConstant",
     "PiecewiseLinear",
@@ -88,6 +91,7 @@ __all__ = [
     "groups",
     "join",
     "lr_range",
+    "offset",
     "plateau",
     "presets",
     "save_curve",

@@ -381,6 +381,11 @@ def with_warmup(t, part, warmup_steps, init_lr):
     return np.where(t < warmup_steps, ramp, part(np.maximum(t - warmup_steps, 0.0)))
 
 
+def offset(t, part, steps):
+    """``schedule(t + steps)``, never before step 0."""
+    return part(np.maximum(t + steps, 0.0))
+
+
 def evaluate(schedule, t) -> np.ndarray:
     """Evaluate ``schedule`` at the float64 steps ``t`` (any shape); returns the broadcast float64 array."""
     t = np.asarray(t, dtype=np.float64)

@@ -57,6 +57,7 @@ def allowed_callables() -> dict[str, Callable]:
     table: dict[str, Callable] = dict(_schedules._REGISTRY)
     table["join"] = _schedules.join
     table["with_warmup"] = _schedules.with_warmup
+    table["offset"] = _schedules.offset
     table["InverseSqrt.noam"] = _schedules.InverseSqrt.noam
     for name in _presets.__all__:
         table[f"presets.{name}"] = getattr(_presets, name)

@@ -999,6 +999,49 @@ class WithWarmup(Schedule):
                                       self._values["warmup_steps"], self._values["init_lr"])
 
 
+@_register
+class Offset(Schedule):
+    """``schedule(t + steps)``: the schedule seen ``steps`` later, e.g. a scheduler resumed at step
+    ``steps`` re-indexed so that ``t = 0`` is now. A negative offset delays the schedule, holding
+    ``schedule(0)`` for the first ``-steps`` steps: the schedule always sees ``max(t + steps, 0)``.
+    ``steps`` may be an array (one offset per group or per parameter) and need not be an integer."""
+
+    _fields = ("schedule", "steps")
+
+    def __init__(self, schedule: Schedule, steps: ArrayLike):
+        owner = "offset"
+        schedule = _as_schedule(owner, "schedule", schedule)
+        self._finish({"schedule": schedule, "steps": as_number_array(owner, "steps", steps)})
+
+    def _overflow_step(self):
+        # the schedule sees t + steps: the largest offset reaches its overflow step first
+        inner = self._values["schedule"]._overflow_step()
+        return max(inner - float(np.max(self._values["steps"])), 0.0)
+
+    def _broadcast_fields(self):
+        return ("steps",)
+
+    def _child_shapes(self):
+        return {"schedule": self._values["schedule"].param_shape}
+
+    @property
+    def horizon(self):
+        inner = self._values["schedule"].horizon
+        return None if inner is None else max(inner - float(np.min(self._values["steps"])), 0.0)
+
+    def _emit(self, builder, time_register):
+        # SHIFT computes max(t - boundary, 0): the boundary is the negated offset (t - (-k) == t + k exactly)
+        negated = builder.operand(-np.asarray(self._values["steps"], dtype=np.float64))
+        local = builder.emit(_program.SHIFT, src=time_register, operands=(negated,))
+        return self._values["schedule"]._emit(builder, local)
+
+    def _reference(self, t, evaluate):
+        from . import _reference
+
+        schedule = self._values["schedule"]
+        return _reference.offset(t, lambda u: schedule._reference(u, evaluate), self._values["steps"])
+
+
 def join(schedules: Sequence[Schedule], boundaries: Sequence[Number]) -> Join:
     """Run ``schedules[i + 1]`` from ``boundaries[i]`` on, on the local step ``t - boundaries[i]``."""
     return Join(schedules, boundaries)
@@ -1007,3 +1050,8 @@ def join(schedules: Sequence[Schedule], boundaries: Sequence[Number]) -> Join:
 def with_warmup(schedule: Schedule, warmup_steps: ArrayLike, init_lr: ArrayLike = 0.0) -> WithWarmup:
     """Prefix ``schedule`` with a linear warmup from ``init_lr`` to ``schedule(0)``."""
     return WithWarmup(schedule, warmup_steps, init_lr)
+
+
+def offset(schedule: Schedule, steps: ArrayLike) -> Offset:
+    """``schedule(max(t + steps, 0))``: ``schedule`` re-indexed to start ``steps`` later."""
+    return Offset(schedule, steps)

@@ -183,6 +183,8 @@ def _exact(s, t: float):
         if t < W:
             return _blend(_m(p["init_lr"]), _exact(p["schedule"], 0.0), _m(t) / _m(W))
         return _exact(p["schedule"], max(t - W, 0.0))
+    if name == "Offset":
+        return _exact(p["schedule"], max(t + float(p["steps"]), 0.0))
     if name == "Product":
         return _exact(p["first"], t) * _exact(p["second"], t)
     if name == "Scaled":

@@ -340,8 +340,19 @@ def _warmup(draw, children, shape):
 
 
 @st.composite
+def _offset(draw, children, shape):
+    child = draw(children)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    size = draw(sub_shapes(shape))
+    steps = rng.uniform(-500.0, 3000.0, size)
+    if rng.random() < 0.7:
+        steps = np.floor(steps)
+    return fastlr.offset(child, steps if np.ndim(steps) else float(steps))
+
+
+@st.composite
 def schedules(draw, shape=None, max_leaves=4, composite=True):
-    """A random valid schedule: a family, or a nested join/product/scaled/with_warmup tree."""
+    """A random valid schedule: a family, or a nested join/product/scaled/with_warmup/offset tree."""
     if shape is None:
         shape = draw(universe_shapes())
     leaves = family_schedules(shape=shape)
@@ -350,7 +361,8 @@ def schedules(draw, shape=None, max_leaves=4, composite=True):
     tree = st.recursive(
         leaves,
         lambda children: st.one_of(_join(children, shape), _scaled(children, shape),
-                                   _product(children, shape), _warmup(children, shape)),
+                                   _product(children, shape), _warmup(children, shape),
+                                   _offset(children, shape)),
         max_leaves=max_leaves,
     )
     return draw(tree)

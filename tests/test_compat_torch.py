@@ -263,14 +263,34 @@ def test_from_torch_refuses_what_it_cannot_convert():
         fastlr.from_torch(chain)
 
 
-def test_from_current_needs_a_time_offset():
+@pytest.mark.parametrize("name, kwargs, lrs, n", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_from_current_continues_from_where_the_scheduler_is(name, kwargs, lrs, n):
+    """Converted halfway with ``from_current=True``, the schedule's ``t = 0`` is the update in force now
+    and its values are those of the scheduler's later updates."""
+    k = n // 2
+    converted = []
+
+    def make(optimizer):
+        scheduler = _make(name, kwargs)(optimizer)
+        original = scheduler.step
+
+        def step(*args, **kw):
+            original(*args, **kw)
+            done = (scheduler._step_count - 1) if name == "SWALR" else scheduler.last_epoch
+            if done == k and not converted:
+                converted.append(fastlr.from_torch(scheduler, from_current=True))
+        scheduler.step = step
+        return scheduler
+
+    if name == "SWALR" and k >= kwargs["anneal_epochs"] > 0:
+        pytest.skip("a SWALR that has finished annealing is refused (its starting LR is gone)")
+    expected = drive(make, lrs, n)
+    assert_matches(converted[0], expected[k:], f"from_torch(from_current=True) at step {k} {name}{kwargs}")
+
+
+def test_from_current_at_step_zero_is_the_plain_conversion():
     scheduler = sched.StepLR(_optimizer(2), step_size=2)
     assert fastlr.from_torch(scheduler, from_current=True) == fastlr.from_torch(scheduler)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        scheduler.step()
-    with pytest.raises(ValueError, match="time-offset.*start=1"):
-        fastlr.from_torch(scheduler, from_current=True)
 
 
 @pytest.mark.parametrize("call, match", [

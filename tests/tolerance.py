@@ -86,6 +86,8 @@ def bounds(s):
     if name == "Scaled":
         lo, hi = bounds(p["schedule"])
         return lo * _a(p["factor"]), hi * _a(p["factor"])
+    if name == "Offset":  # the same values, seen at other steps
+        return bounds(p["schedule"])
     if name == "WithWarmup":
         lo, hi = bounds(p["schedule"])
         return mn(lo, _a(p["init_lr"])), mx(hi, _a(p["init_lr"]))

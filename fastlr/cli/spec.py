@@ -42,6 +42,8 @@ def _short(value) -> str:
         if not S._equal(value.init_lr, 0.0):
             text += f", init_lr={S._format(value.init_lr)}"
         return text + ")"
+    if isinstance(value, S.Offset):
+        return f"offset({_short(value.schedule)}, {S._format(value.steps)})"
     if isinstance(value, S.Schedule):
         try:
             parameters = inspect.signature(type(value)).parameters
@@ -91,6 +93,7 @@ def list_lines(width: int = 100) -> list[str]:
     lines += ["", "Combinators (results are schedules like any other):", ""]
     lines += entry(signature_text(S.join) + "  -> Join", doc_summary(S.Join))
     lines += entry(signature_text(S.with_warmup) + "  -> WithWarmup", doc_summary(S.WithWarmup))
+    lines += entry(signature_text(S.offset) + "  -> Offset", doc_summary(S.Offset))
     lines += entry("A * B  -> Product(first, second)", doc_summary(S.Product))
     lines += entry("x * A, A * x  -> Scaled(schedule, factor)", doc_summary(S.Scaled))
     lines += ["", "Presets (fastlr.presets):", ""]

@@ -21,6 +21,7 @@ from ..schedules import (
     InverseSqrt,
     Join,
     Linear,
+    Offset,
     PiecewiseConstant,
     Polynomial,
     Product,
@@ -193,17 +194,15 @@ def _inverse_sqrt(owner, warmup, timescale) -> Schedule:
     if timescale is None:
         timescale = warmup or 10_000
     timescale = number(owner, "timescale", timescale, minimum=0, strict=True)
-    if timescale != warmup or warmup < 1:
-        raise unsupported(owner, f"inverse_sqrt with timescale={timescale:g} != num_warmup_steps={warmup:g} "
-                          f"(or num_warmup_steps < 1)", "a time offset in InverseSqrt (1/sqrt((t + c) / timescale))")
-    return InverseSqrt(1.0, warmup)
+    if timescale == warmup and warmup >= 1:
+        return InverseSqrt(1.0, warmup)
+    # after the warmup, 1 / sqrt((t + timescale - W) / timescale): InverseSqrt's decay past its own
+    # warmup of `timescale` steps, seen from the local step t - W on
+    return _warm(warmup, Offset(InverseSqrt(1.0, timescale), timescale))
 
 
 def _cosine_warmup_min(owner, lr, optimizer_lr, warmup, total, kwargs) -> Schedule:
     rate = _min_rate(owner, lr, optimizer_lr, kwargs)
-    if warmup < 1 or not float(warmup).is_integer():
-        raise unsupported(owner, f"cosine_warmup_with_min_lr with num_warmup_steps={warmup:g}",
-                          "a time offset (its decay starts one step before t = 0)")
     span = total - warmup
     length = max(1.0, span)
     cycles = abs(number(owner, "num_cycles", kwargs.get("num_cycles", 0.5)))
@@ -215,14 +214,26 @@ def _cosine_warmup_min(owner, lr, optimizer_lr, warmup, total, kwargs) -> Schedu
         if count > MAX_HALF_WAVES:
             raise unsupported(owner, f"num_cycles={cycles:g} ({count} half waves)", "a periodic cosine family")
         decay = cosine_waves(1.0, rate, half, count)
-    # the decay's phase 0 falls on t = W - 1, where the warmup reaches 1
     warmup_rate = kwargs.get("warmup_lr_rate")
+    if warmup_rate is not None:
+        warmup_rate = number(owner, "warmup_lr_rate", warmup_rate, minimum=0)
+    if warmup < 1 or not float(warmup).is_integer():
+        # the decay's phase 0 falls on t = W - 1, before the warmup ends: from t = W on it runs one
+        # step ahead of the local step t - W
+        ahead = Offset(decay, 1.0)
+        if warmup == 0:
+            return ahead
+        if warmup_rate is None:  # (t + 1) / max(1, W)
+            ramp = Linear(1.0 / max(1.0, warmup), (warmup + 1.0) / max(1.0, warmup), warmup)
+        else:  # r + (1 - r) t / max(1, W - 1)
+            ramp = Linear(warmup_rate, warmup_rate + (1.0 - warmup_rate) * warmup / max(1.0, warmup - 1.0), warmup)
+        return Join([ramp, ahead], [warmup])
+    # the decay's phase 0 falls on t = W - 1, where the warmup reaches 1
     if warmup_rate is None:
         ramp = Linear(1.0 / warmup, 1.0, warmup - 1) if warmup > 1 else None
+    elif warmup == 1:  # a single warmup step at warmup_lr_rate, then the decay at phase 1 / max(1, T - W)
+        return Product(decay, PiecewiseConstant([1.0], [warmup_rate, 1.0]))
     else:
-        warmup_rate = number(owner, "warmup_lr_rate", warmup_rate, minimum=0)
-        if warmup == 1:  # a single warmup step at warmup_lr_rate, then the decay at phase 1 / max(1, T - W)
-            return Product(decay, PiecewiseConstant([1.0], [warmup_rate, 1.0]))
         ramp = Linear(warmup_rate, 1.0, warmup - 1)
     return decay if ramp is None else Join([ramp, decay], [warmup - 1])
 

@@ -5,11 +5,10 @@ arguments minus ``optimizer``; the value at ``t`` is timm's ``_get_lr(t)``. ``t_
 default here, so ``t`` counts updates (``step_update(num_updates)``); with ``t_in_epochs=True`` it counts
 epochs, and the schedule is the same function of its argument.
 
-Translated exactly: warmup (``warmup_t``, ``warmup_lr_init``, ``warmup_prefix``), cycles (``cycle_mul``,
-``cycle_decay``, ``cycle_limit``). Refused: ``k_decay != 1`` and ``noise_range_t`` (noise drawn from
-torch's generator), which the engine cannot express; and, for the cosine only, a warmup that overlays
-the cycle (``warmup_prefix=False`` with ``warmup_t > 0``: the cosine would resume at phase
-``warmup_t / t_initial``, which needs a time offset). Cycle starts are exact: timm's
+Translated exactly: warmup (``warmup_t``, ``warmup_lr_init``, ``warmup_prefix``; a warmup that overlays
+a cycle resumes it at its phase there), cycles (``cycle_mul``, ``cycle_decay``, ``cycle_limit``).
+Refused: ``k_decay != 1`` and ``noise_range_t`` (noise drawn from torch's generator), which the engine
+cannot express. Cycle starts are exact: timm's
 ``floor(log(...))`` puts a few starts (t = 111 for ``t_initial=1, cycle_mul=10``) in the previous cycle.
 """
 
@@ -27,6 +26,7 @@ from ..schedules import (
     Join,
     Linear,
     MultiStep,
+    Offset,
     PiecewiseConstant,
     Polynomial,
     Schedule,
@@ -113,8 +113,8 @@ def CosineLRScheduler(lr: ArrayLike, t_initial: float, lr_min: float = 0.0, cycl
                       k_decay: float = 1.0, initialize: bool = True) -> Schedule:
     """SGDR as timm computes it: ``CosineRestarts(lr, t_initial, lr_min, cycle_mul, cycle_decay,
     cycle_limit)``, after a warmup ``warmup_lr_init -> lr`` over ``warmup_t`` that shifts the cycles
-    (``warmup_prefix=True``). Without the prefix and with ``warmup_t > 0`` the cycle is overlaid, which
-    the engine cannot express for a cosine (refused)."""
+    (``warmup_prefix=True``). Without the prefix the warmup overlays the cycles, which continue
+    unshifted from ``warmup_t`` on (the cycle in progress from its phase there)."""
     owner = "CosineLRScheduler"
     lr, warmup_t, warmup_lr_init = _common(owner, lr, warmup_t, warmup_lr_init, noise_range_t, k_decay)
     t_initial, cycle_mul, cycle_decay, cycle_limit = _cycles(owner, t_initial, cycle_mul, cycle_decay, cycle_limit)
@@ -123,10 +123,8 @@ def CosineLRScheduler(lr: ArrayLike, t_initial: float, lr_min: float = 0.0, cycl
     if warmup_t == 0:
         return cycles
     if not warmup_prefix:
-        if warmup_t < t_initial:
-            raise unsupported(owner, "warmup_prefix=False with 0 < warmup_t < t_initial (the warmup overlays "
-                              "the first cycle)", "a time offset (S(t + k)) combinator")
-        # the warmup covers whole cycles: from warmup_t on, the cycles continue unshifted
+        # the warmup overlays the cycles: from warmup_t on they continue unshifted, the cycle in
+        # progress from its phase there
         return _warmup(lr, warmup_t, warmup_lr_init, False, _joined_cycles(
             owner, lr, lr_min, t_initial, cycle_mul, cycle_decay, cycle_limit,
             lambda peak, length, phase: _cosine_from(owner, peak, length, lr_min, phase), offset=warmup_t))
@@ -134,9 +132,8 @@ def CosineLRScheduler(lr: ArrayLike, t_initial: float, lr_min: float = 0.0, cycl
 
 
 def _cosine_from(owner, peak, length, lr_min, phase):
-    if phase > 0:
-        raise unsupported(owner, "a warmup that ends inside a cosine cycle", "a time offset (S(t + k)) combinator")
-    return CosineRestarts(peak, length, lr_min, 1.0, 1.0, 1)
+    cycle = CosineRestarts(peak, length, lr_min, 1.0, 1.0, 1)
+    return Offset(cycle, phase) if phase > 0 else cycle
 
 
 def TanhLRScheduler(lr: ArrayLike, t_initial: float, lb: float = -7.0, ub: float = 3.0, lr_min: float = 0.0,

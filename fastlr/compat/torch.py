@@ -29,6 +29,7 @@ from ..schedules import (
     Join,
     Linear,
     MultiStep,
+    Offset,
     OneCycle,
     Polynomial,
     Product,
@@ -464,18 +465,16 @@ def from_torch(scheduler, *, from_current: bool = False) -> Schedule:
     position (``CosineAnnealingLR(..., periods=...)``). To continue from where the scheduler is,
     evaluate from its position:
     ``s.curve(n, start=scheduler.last_epoch)``, or hand ``s`` to ``fastlr.torch.LRScheduler`` with the same
-    ``last_epoch``. ``from_current=True`` (a schedule re-indexed so that t = 0 is now) is accepted only at
-    step 0: re-indexing needs a time-offset combinator the engine does not have yet.
+    ``last_epoch``. ``from_current=True`` re-indexes the schedule so that ``t = 0`` is now (the value
+    at ``t`` is the group LR after ``t`` more calls of ``step()``): ``fastlr.offset(s, last_epoch)``.
     """
     kind = _kind(scheduler)
-    if from_current:
-        position = scheduler._step_count - 1 if kind == "SWALR" else scheduler.last_epoch
-        if position != 0:
-            raise ValueError(f"from_torch: from_current=True at step {position} needs a time-offset combinator "
-                             f"(S(t + k)) that fastlr does not have yet; use the returned schedule with "
-                             f"curve(n, start={position})")
     groups = len(scheduler.optimizer.param_groups)
     result = _convert(scheduler, None, restart=False)
     if result.param_shape != (groups,):
         result = Scaled(result, np.ones(groups))
+    if from_current:
+        position = scheduler._step_count - 1 if kind == "SWALR" else scheduler.last_epoch
+        if position != 0:
+            result = Offset(result, float(position))
     return result
